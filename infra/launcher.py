@@ -1,0 +1,238 @@
+"""Start the whole system as separate processes, as in production: infrastructure, every service, demo data.
+
+    python -m infra.launcher run      # what `make run` does; Ctrl-C stops everything, data is kept
+    python -m infra.launcher infra    # only Kafka and FerretDB (used by the test suite and bench)
+
+Tests and the benchmark use `Stack` and `ServiceProcess` from here to run the same processes on their own
+ports and a throw-away data folder.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SERVICES = ("portal", "intake", "review", "dispatch", "notify")
+
+
+@dataclass
+class Ports:
+    kafka: int = 9092
+    kafka_controller: int = 9093
+    mongo: int = 27017
+    http_base: int = 8100  # portal, intake, review, dispatch, notify in that order
+
+    def http(self, service: str) -> int:
+        return self.http_base + SERVICES.index(service)
+
+
+@dataclass
+class Stack:
+    """Kafka and FerretDB (infra/stack.sh) with the environment every service gets."""
+
+    state_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    db_prefix: str = "fiscaldesk"
+    topic_prefix: str = "fiscaldesk"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{self.ports.kafka}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{self.ports.mongo}/"
+
+    @property
+    def external(self) -> bool:
+        """Servers already running were given (KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL): start none."""
+        return bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URL"))
+
+    def _script_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "FD_STATE_DIR": str(self.state_dir),
+            "FD_KAFKA_PORT": str(self.ports.kafka),
+            "FD_KAFKA_CONTROLLER_PORT": str(self.ports.kafka_controller),
+            "FD_MONGO_PORT": str(self.ports.mongo),
+            "FD_PYTHON": PYTHON,
+        }
+
+    def start_infra(self) -> None:
+        if not self.external:
+            subprocess.run([str(ROOT / "infra" / "stack.sh"), "start"], env=self._script_env(), check=True)
+
+    def stop_infra(self) -> None:
+        if not self.external:
+            subprocess.run([str(ROOT / "infra" / "stack.sh"), "stop"], env=self._script_env(), check=False)
+
+    def kill_kafka(self) -> None:
+        """SIGKILL the broker (for failure tests); `start_infra` brings it back with its data."""
+        pid_file = self.state_dir / "kafka.pid"
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        pid_file.unlink()
+
+    def service_env(self, service: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "MONGODB_URL": self.mongodb_url,
+            "FD_DB_PREFIX": self.db_prefix,
+            "FD_TOPIC_PREFIX": self.topic_prefix,
+            "FD_KEYS_DIR": str(self.state_dir / "keys"),
+            "FD_RELAY_INTERVAL_SECONDS": "0.5",
+        }
+
+    def ensure_keys(self) -> None:
+        sys.path.insert(0, str(ROOT))
+        from shared.auth import ensure_keys
+
+        ensure_keys(self.state_dir / "keys")
+
+    def seed(self) -> None:
+        subprocess.run(
+            [PYTHON, "-m", "services.portal.seed"],
+            env={**self.service_env("portal"), "FD_SERVICE_NAME": "portal"},
+            cwd=ROOT,
+            check=True,
+        )
+
+
+@dataclass
+class ServiceProcess:
+    """One service as its own uvicorn process; its output goes to <state>/logs/<service>.log."""
+
+    name: str
+    stack: Stack
+    process: subprocess.Popen | None = None
+
+    @property
+    def port(self) -> int:
+        return self.stack.ports.http(self.name)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log_dir = self.stack.state_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = (log_dir / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"services.{self.name}.bootstrap:create_service",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            env=self.stack.service_env(self.name),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see its log")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready after {timeout} s")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks run, as when a machine dies."""
+        self.stop(signal.SIGKILL)
+
+
+def start_services(stack: Stack, names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
+    processes = {name: ServiceProcess(name, stack) for name in names}
+    for process in processes.values():
+        process.start()
+    for process in processes.values():
+        process.wait_ready()
+    return processes
+
+
+def run(stack: Stack) -> None:
+    stack.start_infra()
+    stack.ensure_keys()
+    processes: dict[str, ServiceProcess] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.seed()
+        processes = start_services(stack)
+        print("\nfiscaldesk is running (Ctrl-C stops everything; data stays in", stack.state_dir, ")")
+        for name, process in processes.items():
+            print(f"  {name:<9} {process.url}/docs")
+        print(
+            "  sign in:  curl -s -X POST",
+            f"{processes['portal'].url}/api/auth/login",
+            '-H \'content-type: application/json\' -d \'{"username":"submitter","password":"Fiscal@2026"}\'',
+        )
+        print(f"  logs:     {stack.state_dir / 'logs'}\n")
+        while not stopping:
+            for name, process in processes.items():
+                if process.process and process.process.poll() is not None:
+                    print(f"{name} exited ({process.process.returncode}); restarting", flush=True)
+                    process.start()
+            time.sleep(0.5)
+    finally:
+        print("stopping services ...", flush=True)
+        for process in processes.values():
+            process.stop()
+        stack.stop_infra()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "infra"])
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".data" / "dev")
+    args = parser.parse_args()
+    stack = Stack(state_dir=args.state_dir.resolve())
+    if args.command == "infra":
+        stack.start_infra()
+    else:
+        run(stack)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Local infrastructure without Docker: one Apache Kafka KRaft node and FerretDB (MongoDB wire protocol on SQLite).
+#
+#   infra/stack.sh install          fetch Kafka jars (Maven Central) and build FerretDB (Go), cached in .cache/
+#   infra/stack.sh start|stop|status
+#
+# Settings (environment):
+#   FD_STATE_DIR            data, logs and pid files            (default: .data/dev)
+#   FD_KAFKA_PORT           client listener on 127.0.0.1        (default: 9092)
+#   FD_KAFKA_CONTROLLER_PORT KRaft controller listener          (default: 9093)
+#   FD_MONGO_PORT           FerretDB listener on 127.0.0.1      (default: 27017)
+# Everything fetched lives in .cache/ (git-ignored), so a second run starts in seconds.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE="$ROOT/.cache"
+STATE=${FD_STATE_DIR:-$ROOT/.data/dev}
+KAFKA_PORT=${FD_KAFKA_PORT:-9092}
+CONTROLLER_PORT=${FD_KAFKA_CONTROLLER_PORT:-9093}
+MONGO_PORT=${FD_MONGO_PORT:-27017}
+KAFKA_LIBS="$CACHE/kafka-libs"
+FERRETDB_BIN="$CACHE/bin/ferretdb"
+PYTHON=${FD_PYTHON:-$ROOT/.venv/bin/python}
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+
+install_kafka() {
+  local stamp="$KAFKA_LIBS/.complete-$(sha256sum "$ROOT/infra/kafka/pom.xml" | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  log "fetching Apache Kafka from Maven Central (first run only)"
+  rm -rf "$KAFKA_LIBS" && mkdir -p "$KAFKA_LIBS"
+  mvn -B -q -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS"
+  touch "$stamp"
+}
+
+install_ferretdb() {
+  local stamp="$CACHE/bin/.ferretdb-$(cat "$ROOT/infra/ferretdb/go.mod" "$ROOT/infra/ferretdb/go.sum" | sha256sum | cut -c1-16)"
+  [ -x "$FERRETDB_BIN" ] && [ -f "$stamp" ] && return 0
+  log "building FerretDB with Go (first run only)"
+  mkdir -p "$CACHE/bin"
+  # `go install ...@v1.24.2` (and `go build` of the package from a wrapper module) yields a binary that
+  # panics at start: its build/version/version.txt is not part of the module (FerretDB#2982). So: download
+  # the module, checked against infra/ferretdb/go.sum, copy it, write that file, and build the copy.
+  local src="$CACHE/ferretdb-src" modver moddir
+  modver=$(awk '/github.com\/FerretDB\/FerretDB /{print $2; exit}' "$ROOT/infra/ferretdb/go.mod")
+  moddir=$(cd "$ROOT/infra/ferretdb" && go mod download -json "github.com/FerretDB/FerretDB@$modver" \
+    | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$src" && cp -r "$moddir" "$src" && chmod -R u+w "$src"
+  echo "$modver" > "$src/build/version/version.txt"
+  (cd "$src" && go build -o "$FERRETDB_BIN" ./cmd/ferretdb)
+  rm -f "$CACHE"/bin/.ferretdb-* && touch "$stamp"
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start_kafka() {
+  local dir="$STATE/kafka" pidf="$STATE/kafka.pid"
+  if pid_alive "$pidf"; then log "kafka already running (pid $(cat "$pidf"))"; return 0; fi
+  mkdir -p "$dir/data"
+  sed -e "s|@DATA@|$dir/data|" -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+    "$ROOT/infra/kafka/server.properties.in" > "$dir/server.properties"
+  sed -e "s|@LOG_DIR@|$dir|" "$ROOT/infra/kafka/log4j2.properties" > "$dir/log4j2.properties"
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    # The cluster id is kept with the data: a folder formatted with another id refuses to start.
+    [ -f "$dir/cluster-id" ] || java -cp "$KAFKA_LIBS/*" org.apache.kafka.common.Uuid 2>/dev/null > "$dir/cluster-id" \
+      || "$PYTHON" -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' > "$dir/cluster-id"
+    java -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
+      -t "$(cat "$dir/cluster-id")" -c "$dir/server.properties" >> "$dir/format.log" 2>&1
+  fi
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" \
+    kafka.Kafka "$dir/server.properties" > "$dir/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$pidf"
+}
+
+start_ferretdb() {
+  local dir="$STATE/ferretdb" pidf="$STATE/ferretdb.pid"
+  if pid_alive "$pidf"; then log "ferretdb already running (pid $(cat "$pidf"))"; return 0; fi
+  mkdir -p "$dir/sqlite" "$dir/state"
+  log "starting ferretdb on 127.0.0.1:$MONGO_PORT"
+  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$dir/sqlite/" --state-dir="$dir/state" \
+    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- --log-level=warn \
+    > "$dir/stdout.log" 2>&1 < /dev/null &
+  echo $! > "$pidf"
+}
+
+stop_one() {
+  local name=$1 pidf="$STATE/$1.pid"
+  pid_alive "$pidf" || { rm -f "$pidf"; return 0; }
+  local pid; pid=$(cat "$pidf")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in 20 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$pidf"
+  log "$name stopped"
+}
+
+wait_ready() {
+  # Ready means a real client call succeeds: a metadata request to Kafka, a ping to FerretDB.
+  "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --mongo "mongodb://127.0.0.1:$MONGO_PORT/" --timeout 120 \
+    || { log "not ready; last lines of the logs:"; tail -n 20 "$STATE/kafka/stdout.log" "$STATE/ferretdb/stdout.log" >&2; exit 1; }
+}
+
+case "${1:-}" in
+  install) install_kafka; install_ferretdb ;;
+  start)
+    install_kafka; install_ferretdb
+    mkdir -p "$STATE"; start_ferretdb; start_kafka; wait_ready
+    log "ready: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT MONGODB_URL=mongodb://127.0.0.1:$MONGO_PORT/" ;;
+  stop) stop_one kafka; stop_one ferretdb ;;
+  status)
+    for n in kafka ferretdb; do
+      if pid_alive "$STATE/$n.pid"; then echo "$n: running (pid $(cat "$STATE/$n.pid"))"; else echo "$n: stopped"; fi
+    done
+    "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --mongo "mongodb://127.0.0.1:$MONGO_PORT/" --timeout 3 ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,77 @@
+"""The portal's stores: users, the organisation directory, and the read models built from events."""
+
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.portal.domain import UserAccount
+from shared.store import IndexSpec
+
+INDEXES = [
+    IndexSpec("users", [("username", 1)], unique=True, name="username_unique"),
+    IndexSpec("organisations", [("division_code", 1), ("kind", 1)]),
+    IndexSpec("timeline", [("ticket_id", 1), ("at", 1)]),
+    IndexSpec("tickets", [("org_path", 1), ("submitted_at", -1)]),
+]
+
+
+class Directory:
+    """Users and organisations (the org directory the region's administrators maintain)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._users = db["users"]
+        self._orgs = db["organisations"]
+
+    async def user_by_username(self, username: str) -> UserAccount | None:
+        doc = await self._users.find_one({"username": username})
+        if doc is None:
+            return None
+        return UserAccount(
+            id=doc["_id"],
+            username=doc["username"],
+            name=doc["name"],
+            org=doc["org"],
+            org_path=doc["org_path"],
+            roles=doc["roles"],
+            password_hash=doc["password_hash"],
+            vendor_id=doc.get("vendor_id"),
+        )
+
+    async def upsert_organisations(self, orgs: list[dict[str, Any]]) -> None:
+        await self._orgs.bulk_write([UpdateOne({"_id": o["id"]}, {"$set": o}, upsert=True) for o in orgs])
+
+    async def upsert_users(self, users: list[dict[str, Any]]) -> None:
+        await self._users.bulk_write([UpdateOne({"_id": u["_id"]}, {"$set": u}, upsert=True) for u in users])
+
+    async def organisations(self, *, parent_division: str | None, kind: str | None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {}
+        if parent_division:
+            query["division_code"] = parent_division
+        if kind:
+            query["kind"] = kind
+        return await self._orgs.find(query).sort("_id", 1).to_list()
+
+
+class TicketViews:
+    """Read models built from every service's events: a ticket list and each ticket's timeline."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._timeline = db["timeline"]
+        self._tickets = db["tickets"]
+
+    async def record(self, entry: dict[str, Any]) -> None:
+        try:
+            await self._timeline.insert_one(entry)  # _id is the event id: a redelivered event adds nothing
+        except DuplicateKeyError:
+            pass
+
+    async def upsert_ticket(self, ticket_id: str, fields: dict[str, Any]) -> None:
+        await self._tickets.update_one({"_id": ticket_id}, {"$set": fields}, upsert=True)
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
+        return await self._tickets.find_one({"_id": ticket_id})
+
+    async def timeline(self, ticket_id: str) -> list[dict[str, Any]]:
+        return await self._timeline.find({"ticket_id": ticket_id}).sort("at", 1).to_list()

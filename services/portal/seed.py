@@ -1,0 +1,84 @@
+"""Demo data: an Inner Mongolia–sized region and one user per role.  `python -m services.portal.seed`
+
+Idempotent (upserts). Every demo user's password is DEMO_PASSWORD; the hash is computed once and
+shared, since hashing hundreds of argon2 passwords would slow every start for nothing.
+"""
+
+import asyncio
+from typing import Any
+
+from services.portal.adapters import Directory
+from services.portal.passwords import hash_password
+from shared.auth import (
+    AUDITOR,
+    BUSINESS_DIVISION,
+    DUTY_OPERATOR,
+    IT_DIVISION,
+    REVIEWER,
+    SUBMITTER,
+    SYSADMIN,
+    UNIT_ADMIN,
+    VENDOR,
+)
+from shared.orgtree import Organisation, demo_organisations, org_path
+from shared.settings import Settings
+from shared.store import make_client
+
+DEMO_PASSWORD = "Fiscal@2026"
+
+# username, name, organisation id, roles
+DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
+    ("submitter", "张敏", "bu-150102-01", [SUBMITTER]),
+    ("unitadmin", "李强", "bu-150102-01", [UNIT_ADMIN, SUBMITTER]),
+    ("submitter2", "王芳", "bu-150202-01", [SUBMITTER]),
+    ("county", "赵磊", "fb-150102", [REVIEWER, SUBMITTER]),
+    ("county2", "孙静", "fb-150202", [REVIEWER, SUBMITTER]),
+    ("city", "周伟", "fb-150100", [REVIEWER, SUBMITTER]),
+    ("region", "吴刚", "fb-150000", [REVIEWER]),
+    ("itdiv", "郑洁", "itd", [IT_DIVISION]),
+    ("bizdiv", "冯涛", "bd-budget", [BUSINESS_DIVISION]),
+    ("duty", "陈晨", "itd", [DUTY_OPERATOR]),
+    ("vendor1", "褚明", "vendor-a", [VENDOR]),
+    ("vendor2", "卫东", "vendor-b", [VENDOR]),
+    ("bank", "蒋丽", "fi-150000-abc", [SUBMITTER]),
+    ("auditor", "沈审", "itd", [AUDITOR]),
+    ("admin", "韩管", "itd", [SYSADMIN]),
+]
+
+
+def demo_users(orgs: dict[str, Organisation], password_hash: str) -> list[dict[str, Any]]:
+    users = []
+    for username, name, org_id, roles in DEMO_USERS:
+        org = orgs[org_id]
+        users.append(
+            {
+                "_id": f"u-{username}",
+                "username": username,
+                "name": name,
+                "org": org.to_dict(),
+                "org_path": org_path(org),
+                "roles": roles,
+                "password_hash": password_hash,
+                "vendor_id": org.id if org.kind == "vendor" else None,
+                "active": True,
+            }
+        )
+    return users
+
+
+async def seed(settings: Settings) -> dict[str, int]:
+    client = make_client(settings.mongodb_url)
+    try:
+        directory = Directory(client[settings.database_name])
+        orgs = {org.id: org for org in demo_organisations()}
+        await directory.upsert_organisations([{**org.to_dict(), "path": org_path(org)} for org in orgs.values()])
+        users = demo_users(orgs, hash_password(DEMO_PASSWORD))
+        await directory.upsert_users(users)
+        return {"organisations": len(orgs), "users": len(users)}
+    finally:
+        await client.close()
+
+
+if __name__ == "__main__":
+    counts = asyncio.run(seed(Settings(service_name="portal")))
+    print(f"seeded {counts['organisations']} organisations and {counts['users']} users")

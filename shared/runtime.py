@@ -1,0 +1,95 @@
+"""What every service has at run time: settings, its database, the broker, the outbox relay, the inbox.
+
+Built once in the service's `bootstrap`; nothing connects until `start()` runs in the FastAPI lifespan.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from aiokafka.errors import KafkaError
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.auth import KeySet
+from shared.bus import Consumers, Handler, ensure_topics, make_broker
+from shared.inbox import INBOX, Inbox
+from shared.inbox import INDEXES as INBOX_INDEXES
+from shared.logs import get_logger
+from shared.outbox import OutboxRelay, OutboxWriter, outbox_index
+from shared.settings import Settings
+from shared.store import IndexSpec, ensure_indexes, make_client, wait_for_database
+from shared.topics import Topics
+
+log = get_logger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix)
+        self.client = make_client(settings.mongodb_url)
+        self.db = self.client[settings.database_name]
+        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        self.inbox = Inbox(self.db[INBOX])
+        self.consumers = Consumers(self.broker, self.inbox, self.topics, settings.consumer_attempts)
+        self.outbox = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
+        self.keys = KeySet(settings.keys_dir)
+        self._indexes: list[IndexSpec] = list(INBOX_INDEXES)
+        self._aggregates: list[AsyncCollection] = []
+        self.relay = OutboxRelay(self._aggregates, self._publish, settings.relay_interval_seconds)
+        self.extra_topics: list[str] = []
+
+    def aggregates(self, name: str) -> AsyncCollection:
+        """A collection whose documents carry an outbox; the relay publishes from it."""
+        collection = self.db[name]
+        self._aggregates.append(collection)
+        self._indexes.append(outbox_index(name))
+        return collection
+
+    def index(self, *specs: IndexSpec) -> None:
+        self._indexes.extend(specs)
+
+    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler]) -> None:
+        self.consumers.subscribe(*topics, group=group, handlers=handlers)
+
+    async def _publish(self, topic: str, key: str, envelope: dict[str, Any]) -> None:
+        await self.broker.publish(envelope, topic=topic, key=key.encode())
+
+    async def start(self) -> None:
+        await wait_for_database(self.db)
+        await ensure_indexes(self.db, self._indexes)
+        await ensure_topics(self.settings.kafka_bootstrap_servers, [*self.topics.static, *self.extra_topics])
+        await self._start_broker()
+        self.relay.start()
+        log.info("service started")
+
+    async def _start_broker(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await self.broker.start()
+                return
+            except (KafkaError, OSError) as error:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("broker not ready", error=repr(error))
+                await self.broker.stop()
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()
+        await self.client.close()
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "broker": False}
+        try:
+            await asyncio.wait_for(self.db.command("ping"), timeout=2)
+            checks["database"] = True
+        except Exception:  # noqa: BLE001 - reported as not ready
+            pass
+        try:
+            checks["broker"] = bool(await self.broker.ping(timeout=2))
+        except Exception:  # noqa: BLE001 - reported as not ready
+            pass
+        return checks

@@ -1,0 +1,38 @@
+"""One settings class for every service, read from the environment (pydantic-settings)."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FD_", extra="ignore")
+
+    service_name: str = "fiscaldesk"
+    # The two names tests and operators already know are accepted as well as the FD_ ones.
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        validation_alias=AliasChoices("FD_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    mongodb_url: str = Field(
+        "mongodb://127.0.0.1:27017/",
+        validation_alias=AliasChoices("FD_MONGODB_URL", "MONGODB_URL"),
+    )
+    # Each service owns one database named "<db_prefix>_<service>"; tests use their own prefix.
+    db_prefix: str = "fiscaldesk"
+    # Prefix of every Kafka topic, so tests and a dev stack can share one broker without meeting.
+    topic_prefix: str = "fiscaldesk"
+    keys_dir: Path = ROOT / ".data" / "keys"
+    access_token_minutes: int = 30
+    refresh_token_days: int = 7
+    relay_interval_seconds: float = 0.5
+    consumer_attempts: int = 3
+    max_body_bytes: int = 2 * 1024 * 1024
+
+    @cached_property
+    def database_name(self) -> str:
+        return f"{self.db_prefix}_{self.service_name}"

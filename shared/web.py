@@ -1,0 +1,173 @@
+"""The HTTP side every service shares: lifespan, health, metrics, correlation ids, size limits, and one
+shape for errors — a 4xx that names the field and the rule, and changes nothing."""
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import DomainError
+from shared.events import new_id
+from shared.logs import bind_contextvars, clear_contextvars, configure_logging, get_logger
+from shared.runtime import Runtime
+
+log = get_logger(__name__)
+
+REQUESTS = Counter("fiscaldesk_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("fiscaldesk_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter], on_start: list[Callable] = ()) -> FastAPI:
+    configure_logging(runtime.settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        for hook in on_start:
+            await hook()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.keys = runtime.keys
+    for router in routers:
+        app.include_router(router)
+    app.include_router(_health_router(runtime))
+    _install_error_handlers(app)
+    app.middleware("http")(_observe)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app
+
+
+def _health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict:
+        """The process is alive."""
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """The database and the broker answer."""
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _observe(request: Request, call_next: Callable) -> Response:
+    correlation_id = request.headers.get("x-correlation-id") or new_id()
+    request.state.correlation_id = correlation_id
+    clear_contextvars()
+    bind_contextvars(correlation_id=correlation_id)
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", "unmatched")
+    REQUESTS.labels(request.method, path, response.status_code).inc()
+    LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+    response.headers["x-correlation-id"] = correlation_id
+    return response
+
+
+def _error(status: int, code: str, message: str, detail: list[dict] | None = None) -> JSONResponse:
+    body: dict = {"error": code, "message": message}
+    if detail is not None:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        detail = []
+        for item in error.errors():
+            # A body that is not JSON at all is reported against "body", not a character position.
+            location = [] if item["type"] == "json_invalid" else [str(p) for p in item["loc"] if p != "body"]
+            detail.append(
+                {
+                    "field": ".".join(location) or "body",
+                    "rule": item["type"],
+                    "message": item["msg"],
+                    **({"limit": item["ctx"]} if item.get("ctx") and item["type"] != "json_invalid" else {}),
+                }
+            )
+        return _error(422, "validation_failed", "请求数据不符合要求 (request does not meet the rules)", detail)
+
+    @app.exception_handler(DomainError)
+    async def rule_broken(_: Request, error: DomainError) -> JSONResponse:
+        detail = [{"field": error.field, "rule": error.code, "message": error.message}] if error.field else None
+        return _error(error.status_code, error.code, error.message, detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        response = _error(error.status_code, f"http_{error.status_code}", str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+
+class BodyLimit:
+    """Refuses a request body over `max_bytes` with 413, whether or not it declared its length."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = _error(
+            413,
+            "body_too_large",
+            f"请求体超过 {self.max_bytes} 字节 (request body larger than {self.max_bytes} bytes)",
+            [{"field": "body", "rule": "max_bytes", "message": f"at most {self.max_bytes} bytes"}],
+        )
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
