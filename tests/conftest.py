@@ -1,0 +1,88 @@
+"""The real infrastructure for cross-service tests: Kafka and FerretDB started by infra/stack.sh on free
+ports with a throw-away data folder (or servers given by KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL, or
+Kafka and MongoDB from testcontainers where a Docker engine answers), and every service as a process."""
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from infra.launcher import SERVICES, Ports, ServiceProcess, Stack, start_services
+from tests.support import Api
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_block(size: int) -> int:
+    """The first of `size` consecutive free ports (the services' HTTP ports)."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            for offset in range(size):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no block of free ports")
+
+
+def docker_engine_answers() -> bool:
+    try:
+        import docker
+
+        return bool(docker.from_env(timeout=2).ping())
+    except Exception:  # noqa: BLE001 - no engine, no client config: use the local processes
+        return False
+
+
+@pytest.fixture(scope="session")
+def containers() -> Iterator[None]:
+    """Where a Docker engine answers and no servers were given, take Kafka and MongoDB from testcontainers."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or not docker_engine_answers():
+        yield
+        return
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.mongodb import MongoDbContainer
+
+    with KafkaContainer().with_kraft() as kafka, MongoDbContainer("mongo:7") as mongo:
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
+        os.environ["MONGODB_URL"] = mongo.get_connection_url()
+        yield
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterator[Stack]:
+    state_dir = Path(os.environ.get("FD_TEST_STATE_DIR") or tmp_path_factory.mktemp("stack"))
+    run_id = uuid4().hex[:8]
+    stack = Stack(
+        state_dir=state_dir,
+        ports=Ports(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=free_port_block(5)),
+        db_prefix=f"test{run_id}",
+        topic_prefix=f"test{run_id}",
+    )
+    stack.start_infra()
+    stack.ensure_keys()
+    stack.seed()
+    yield stack
+    stack.stop_infra()
+
+
+@pytest.fixture(scope="session")
+def services(stack: Stack) -> Iterator[dict[str, ServiceProcess]]:
+    processes = start_services(stack, SERVICES)
+    yield processes
+    for process in processes.values():
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def api(services: dict[str, ServiceProcess]) -> Api:
+    return Api(services)
