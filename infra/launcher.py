@@ -10,6 +10,7 @@ ports and a throw-away data folder.
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -32,6 +33,31 @@ class Ports:
 
     def http(self, service: str) -> int:
         return self.http_base + SERVICES.index(service)
+
+    @classmethod
+    def free(cls) -> "Ports":
+        """Ports nobody listens on, so tests and the benchmark can run beside a dev stack."""
+        return cls(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=free_port_block(5))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_block(size: int) -> int:
+    """The first of `size` consecutive free ports (the services' HTTP ports)."""
+    for _ in range(50):
+        base = free_port()
+        try:
+            for offset in range(size):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no block of free ports")
 
 
 @dataclass

@@ -3,7 +3,6 @@ ports with a throw-away data folder (or servers given by KAFKA_BOOTSTRAP_SERVERS
 Kafka and MongoDB from testcontainers where a Docker engine answers), and every service as a process."""
 
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -12,26 +11,6 @@ import pytest
 
 from infra.launcher import SERVICES, Ports, ServiceProcess, Stack, start_services
 from tests.support import Api
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_block(size: int) -> int:
-    """The first of `size` consecutive free ports (the services' HTTP ports)."""
-    for _ in range(50):
-        base = free_port()
-        try:
-            for offset in range(size):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no block of free ports")
 
 
 def docker_engine_answers() -> bool:
@@ -62,12 +41,7 @@ def containers() -> Iterator[None]:
 def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterator[Stack]:
     state_dir = Path(os.environ.get("FD_TEST_STATE_DIR") or tmp_path_factory.mktemp("stack"))
     run_id = uuid4().hex[:8]
-    stack = Stack(
-        state_dir=state_dir,
-        ports=Ports(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=free_port_block(5)),
-        db_prefix=f"test{run_id}",
-        topic_prefix=f"test{run_id}",
-    )
+    stack = Stack(state_dir=state_dir, ports=Ports.free(), db_prefix=f"test{run_id}", topic_prefix=f"test{run_id}")
     stack.start_infra()
     stack.ensure_keys()
     stack.seed()
