@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     keys_dir: Path = ROOT / ".data" / "keys"
     access_token_minutes: int = 30
     refresh_token_days: int = 7
+    # Sign-in: this many wrong passwords in a row lock the account for lockout_minutes (see docs/security.md).
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    sign_in_per_minute: int = 20
+    submissions_per_minute: int = 30
     relay_interval_seconds: float = 0.5
     consumer_attempts: int = 3
     max_body_bytes: int = 2 * 1024 * 1024

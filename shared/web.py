@@ -80,6 +80,10 @@ async def _observe(request: Request, call_next: Callable) -> Response:
     REQUESTS.labels(request.method, path, response.status_code).inc()
     LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
     response.headers["x-correlation-id"] = correlation_id
+    # Stored text is data, never markup: browsers must not sniff JSON into HTML or run inline script.
+    response.headers.setdefault("x-content-type-options", "nosniff")
+    response.headers.setdefault("x-frame-options", "DENY")
+    response.headers.setdefault("referrer-policy", "no-referrer")
     return response
 
 
@@ -110,7 +114,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def rule_broken(_: Request, error: DomainError) -> JSONResponse:
         detail = [{"field": error.field, "rule": error.code, "message": error.message}] if error.field else None
-        return _error(error.status_code, error.code, error.message, detail)
+        response = _error(error.status_code, error.code, error.message, detail)
+        if retry_after := getattr(error, "retry_after", None):
+            response.headers["retry-after"] = str(retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:

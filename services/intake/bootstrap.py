@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters import RequirementRepository
 from services.intake.entrypoints import build_router
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.store import IndexSpec
@@ -17,4 +18,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         IndexSpec("requirements", [("status", 1)]),
     )
     repository = RequirementRepository(runtime.aggregates("requirements"), runtime.outbox, runtime.relay.wake)
-    return create_app(runtime, title="fiscaldesk intake", routers=[build_router(repository)])
+    limiter = RateLimiter(runtime.db["rate_limits"])
+    submission_limit = Limit("submit", runtime.settings.submissions_per_minute, 60)
+    router = build_router(repository, limiter, submission_limit)
+    return create_app(runtime, title="fiscaldesk intake", routers=[router])

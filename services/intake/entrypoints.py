@@ -9,6 +9,7 @@ from services.intake.adapters import RequirementRepository
 from services.intake.domain import RequirementCategory, SubmitRequirement, Urgency
 from services.intake.handlers import get_requirement, handle_submit_requirement
 from shared.auth import CurrentUser
+from shared.ratelimit import Limit, RateLimiter
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 
@@ -35,7 +36,7 @@ class RequirementAccepted(BaseModel):
     status: str
 
 
-def build_router(repository: RequirementRepository) -> APIRouter:
+def build_router(repository: RequirementRepository, limiter: RateLimiter, submission_limit: Limit) -> APIRouter:
     router = APIRouter(prefix="/api/requirements", tags=["requirements"])
 
     @router.post("", status_code=status.HTTP_201_CREATED, response_model=RequirementAccepted)
@@ -43,7 +44,12 @@ def build_router(repository: RequirementRepository) -> APIRouter:
         """Submit a requirement for the signed-in user's organisation."""
         command = SubmitRequirement(**body.model_dump())
         requirement_id = await handle_submit_requirement(
-            command, submitter=user, repository=repository, correlation_id=request.state.correlation_id
+            command,
+            submitter=user,
+            repository=repository,
+            limiter=limiter,
+            limit=submission_limit,
+            correlation_id=request.state.correlation_id,
         )
         return RequirementAccepted(id=requirement_id, status="submitted")
 

@@ -1,8 +1,10 @@
 """The portal's stores: users, the organisation directory, and the read models built from events."""
 
+import hashlib
+from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -14,6 +16,7 @@ INDEXES = [
     IndexSpec("organisations", [("division_code", 1), ("kind", 1)]),
     IndexSpec("timeline", [("ticket_id", 1), ("at", 1)]),
     IndexSpec("tickets", [("org_path", 1), ("submitted_at", -1)]),
+    IndexSpec("refresh_tokens", [("user_id", 1)]),
 ]
 
 
@@ -37,7 +40,26 @@ class Directory:
             roles=doc["roles"],
             password_hash=doc["password_hash"],
             vendor_id=doc.get("vendor_id"),
+            active=doc.get("active", True),
+            locked_until=doc.get("locked_until"),
         )
+
+    async def user_by_id(self, user_id: str) -> UserAccount | None:
+        doc = await self._users.find_one({"_id": user_id}, {"username": 1})
+        return await self.user_by_username(doc["username"]) if doc else None
+
+    async def count_failure(self, user_id: str) -> int:
+        """Atomically count one more consecutive failed sign-in; answers the new count."""
+        doc = await self._users.find_one_and_update(
+            {"_id": user_id}, {"$inc": {"failed_sign_ins": 1}}, return_document=ReturnDocument.AFTER
+        )
+        return doc["failed_sign_ins"]
+
+    async def lock(self, user_id: str, until: datetime) -> None:
+        await self._users.update_one({"_id": user_id}, {"$set": {"locked_until": until, "failed_sign_ins": 0}})
+
+    async def clear_failures(self, user_id: str) -> None:
+        await self._users.update_one({"_id": user_id}, {"$set": {"failed_sign_ins": 0, "locked_until": None}})
 
     async def upsert_organisations(self, orgs: list[dict[str, Any]]) -> None:
         await self._orgs.bulk_write([UpdateOne({"_id": o["id"]}, {"$set": o}, upsert=True) for o in orgs])
@@ -75,3 +97,26 @@ class TicketViews:
 
     async def timeline(self, ticket_id: str) -> list[dict[str, Any]]:
         return await self._timeline.find({"ticket_id": ticket_id}).sort("at", 1).to_list()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RefreshTokens:
+    """Refresh tokens are stored only as digests; each is used once and replaced (rotation)."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._tokens = db["refresh_tokens"]
+
+    async def add(self, token: str, *, user_id: str, family: str, expires_at: datetime) -> None:
+        await self._tokens.insert_one(
+            {"_id": _digest(token), "user_id": user_id, "family": family, "expires_at": expires_at, "used": False}
+        )
+
+    async def use(self, token: str) -> dict[str, Any] | None:
+        """Mark the token used and answer it as it was before (None if unknown); `used` tells a replay."""
+        return await self._tokens.find_one_and_update({"_id": _digest(token)}, {"$set": {"used": True}})
+
+    async def revoke_family(self, family: str) -> None:
+        await self._tokens.update_many({"family": family}, {"$set": {"used": True}})

@@ -1,9 +1,14 @@
 """Wiring of the portal (sign-in, org directory, read models for timelines; the web UI later)."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
-from services.portal.adapters import INDEXES, Directory, TicketViews
+from services.portal.adapters import INDEXES, Directory, RefreshTokens, TicketViews
+from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, subscribe
+from services.portal.handlers import TokenPolicy
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -11,9 +16,17 @@ from shared.web import create_app
 
 def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="portal"))
+    settings = runtime.settings
     runtime.index(*INDEXES)
-    directory = Directory(runtime.db)
     views = TicketViews(runtime.db)
     subscribe(runtime, views)
-    router = build_router(directory, views, runtime.keys, runtime.settings.access_token_minutes)
+    router = build_router(
+        directory=Directory(runtime.db),
+        sessions=RefreshTokens(runtime.db),
+        views=views,
+        tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
+        lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
+        limiter=RateLimiter(runtime.db["rate_limits"]),
+        sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
+    )
     return create_app(runtime, title="fiscaldesk portal", routers=[router])

@@ -1,21 +1,42 @@
-"""Portal rules, pure: who a user is once signed in, and how events read on a ticket's timeline."""
+"""Portal rules, pure: who a user is once signed in, and when repeated failures lock an account."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.auth import Principal
 from shared.errors import DomainError
-from shared.events import Envelope
-
-TIMELINE_TEXT = {
-    "RequirementSubmitted": "提交需求",
-    "ReviewTaskOpened": "进入审核",
-    "NotificationDelivered": "发送通知",
-}
 
 
 class SignInFailed(DomainError):
     status_code = 401
+
+
+class AccountLocked(DomainError):
+    status_code = 423
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(
+            "account_locked",
+            f"密码错误次数过多，账号锁定至 {until:%Y-%m-%d %H:%M:%S} UTC (account locked until then)",
+        )
+        self.until = until
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """`failures` wrong passwords in a row lock the account for `duration`; a right one resets the count."""
+
+    failures: int
+    duration: timedelta
+
+    def check(self, locked_until: datetime | None, now: datetime) -> None:
+        if locked_until is not None and now < locked_until:
+            raise AccountLocked(locked_until)
+
+    def lock_after(self, failures_so_far: int, now: datetime) -> datetime | None:
+        """When the count of consecutive failures reaches the limit, the time the lock ends."""
+        return now + self.duration if failures_so_far >= self.failures else None
 
 
 @dataclass(frozen=True)
@@ -28,6 +49,8 @@ class UserAccount:
     roles: list[str]
     password_hash: str
     vendor_id: str | None = None
+    active: bool = True
+    locked_until: datetime | None = None
 
     def principal(self) -> Principal:
         return Principal(
@@ -42,24 +65,3 @@ class UserAccount:
             roles=self.roles,
             vendor_id=self.vendor_id,
         )
-
-
-def timeline_entry(envelope: Envelope) -> dict[str, Any]:
-    """One line of a ticket's history, as the portal shows it: what happened, who did it, when."""
-    data = envelope.data
-    detail = {
-        "RequirementSubmitted": lambda: f"{data['org_name']} {data['submitter_name']} 提交：{data['title']}",
-        "ReviewTaskOpened": lambda: f"待 {data['division_code']} 财政部门审核（{data['level']}）",
-        "NotificationDelivered": lambda: f"通知 {data['recipient']}：{data['title']}",
-    }.get(envelope.type, lambda: envelope.type)()
-    return {
-        "_id": envelope.id,
-        "ticket_id": envelope.subject,
-        "type": envelope.type,
-        "label": TIMELINE_TEXT.get(envelope.type, envelope.type),
-        "detail": detail,
-        "at": envelope.time,
-        "actor": envelope.actor.model_dump(),
-        "source": envelope.source,
-        "correlation_id": envelope.correlationid,
-    }

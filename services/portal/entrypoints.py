@@ -3,12 +3,22 @@
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.portal.adapters import Directory, TicketViews
-from services.portal.handlers import sign_in, ticket_timeline, when_ticket_event_record_timeline
-from shared.auth import CurrentUser, KeySet, Principal
+from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.domain import LockoutPolicy
+from services.portal.handlers import (
+    TokenPolicy,
+    refresh,
+    sign_in,
+    sign_out,
+    ticket_timeline,
+    when_ticket_event_record_timeline,
+)
+from shared.auth import CurrentUser, Principal
+from shared.events import utcnow
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
 GROUP = "portal"
@@ -20,13 +30,40 @@ class SignIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-def build_router(directory: Directory, views: TicketViews, keys: KeySet, token_minutes: int) -> APIRouter:
+class Refresh(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=20, max_length=200)
+
+
+def build_router(
+    *,
+    directory: Directory,
+    sessions: RefreshTokens,
+    views: TicketViews,
+    tokens: TokenPolicy,
+    lockout: LockoutPolicy,
+    limiter: RateLimiter,
+    sign_in_limit: Limit,
+) -> APIRouter:
     router = APIRouter(prefix="/api")
+    accounts = {"directory": directory, "sessions": sessions, "tokens": tokens}
 
     @router.post("/auth/login", tags=["auth"])
-    async def login(body: SignIn) -> dict:
-        """Sign in with username and password; answers a signed access token."""
-        return await sign_in(body.username, body.password, directory=directory, keys=keys, minutes=token_minutes)
+    async def login(body: SignIn, request: Request) -> dict:
+        """Sign in with username and password; answers a short-lived access token and a refresh token."""
+        now = utcnow()
+        client = request.client.host if request.client else "unknown"
+        await limiter.hit(sign_in_limit, f"{client}:{body.username}", now)
+        return await sign_in(body.username, body.password, now=now, lockout=lockout, **accounts)
+
+    @router.post("/auth/refresh", tags=["auth"])
+    async def refresh_tokens(body: Refresh) -> dict:
+        """Trade a refresh token for a new pair (each refresh token works once)."""
+        return await refresh(body.refresh_token, now=utcnow(), **accounts)
+
+    @router.post("/auth/logout", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)
+    async def logout(body: Refresh) -> None:
+        await sign_out(body.refresh_token, sessions=sessions)
 
     @router.get("/me", tags=["auth"])
     async def me(user: CurrentUser) -> Principal:

@@ -1,25 +1,88 @@
-"""The portal's use cases: sign-in, and the read models fed by events."""
+"""The portal's use cases: sign-in, token refresh, and the read models fed by events."""
 
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from services.portal.adapters import Directory, TicketViews
-from services.portal.domain import SignInFailed, timeline_entry
+from services.portal import policy
+from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
 from services.portal.passwords import verify_password
+from services.portal.timeline import timeline_entry
 from shared.auth import KeySet, Principal, issue_access_token
-from shared.errors import NotFound
-from shared.events import Envelope
+from shared.events import Envelope, new_id
 
 
-async def sign_in(username: str, password: str, *, directory: Directory, keys: KeySet, minutes: int) -> dict:
+@dataclass(frozen=True)
+class TokenPolicy:
+    keys: KeySet
+    access_minutes: int
+    refresh_days: int
+
+
+WRONG_CREDENTIALS = "用户名或密码错误 (wrong username or password)"
+
+
+async def sign_in(
+    username: str,
+    password: str,
+    *,
+    now: datetime,
+    directory: Directory,
+    sessions: RefreshTokens,
+    tokens: TokenPolicy,
+    lockout: LockoutPolicy,
+) -> dict:
     account = await directory.user_by_username(username)
     # The same answer whether the user or the password is wrong, so names cannot be probed.
-    if account is None or not verify_password(account.password_hash, password):
-        raise SignInFailed("sign_in_failed", "用户名或密码错误 (wrong username or password)")
+    if account is None or not account.active:
+        raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
+    lockout.check(account.locked_until, now)
+    if not verify_password(account.password_hash, password):
+        failures = await directory.count_failure(account.id)
+        if until := lockout.lock_after(failures, now):
+            await directory.lock(account.id, until)
+        raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
+    await directory.clear_failures(account.id)
+    return await _issue(account, now=now, family=new_id(), sessions=sessions, tokens=tokens)
+
+
+async def refresh(
+    refresh_token: str, *, now: datetime, directory: Directory, sessions: RefreshTokens, tokens: TokenPolicy
+) -> dict:
+    """A refresh token buys a new pair once; presenting a used one revokes its whole family (theft)."""
+    stored = await sessions.use(refresh_token)
+    if stored is None or stored["expires_at"] <= now:
+        raise SignInFailed("refresh_invalid", "登录已过期，请重新登录 (refresh token invalid or expired)")
+    if stored["used"]:
+        await sessions.revoke_family(stored["family"])
+        raise SignInFailed("refresh_reused", "登录凭证已被使用，请重新登录 (refresh token reused)")
+    account = await directory.user_by_id(stored["user_id"])
+    if account is None or not account.active:
+        raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
+    return await _issue(account, now=now, family=stored["family"], sessions=sessions, tokens=tokens)
+
+
+async def sign_out(refresh_token: str, *, sessions: RefreshTokens) -> None:
+    stored = await sessions.use(refresh_token)
+    if stored is not None:
+        await sessions.revoke_family(stored["family"])
+
+
+async def _issue(
+    account: UserAccount, *, now: datetime, family: str, sessions: RefreshTokens, tokens: TokenPolicy
+) -> dict:
     principal = account.principal()
+    refresh_token = secrets.token_urlsafe(32)
+    await sessions.add(
+        refresh_token, user_id=account.id, family=family, expires_at=now + timedelta(days=tokens.refresh_days)
+    )
     return {
-        "access_token": issue_access_token(keys, principal, minutes),
+        "access_token": issue_access_token(tokens.keys, principal, tokens.access_minutes),
+        "refresh_token": refresh_token,
         "token_type": "bearer",
-        "expires_in": minutes * 60,
+        "expires_in": tokens.access_minutes * 60,
         "user": principal.model_dump(),
     }
 
@@ -44,6 +107,5 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
 
 async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketViews) -> dict[str, Any]:
     ticket = await views.ticket(ticket_id)
-    if ticket is None or not reader.covers(ticket["org_path"]):
-        raise NotFound("ticket_not_found", f"工单 {ticket_id} 不存在 (no such ticket)")
+    policy.authorize_timeline(reader, ticket["org_path"] if ticket else None, ticket_id)
     return {"ticket": ticket, "entries": await views.timeline(ticket_id)}

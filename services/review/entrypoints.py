@@ -5,10 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.review import policy
 from services.review.adapters import ReviewCaseRepository
 from services.review.handlers import when_requirement_submitted_open_review
-from shared.auth import REVIEWER, CurrentUser
-from shared.errors import Forbidden
+from shared.auth import CurrentUser
 from shared.runtime import Runtime
 
 GROUP = "review"
@@ -20,8 +20,7 @@ def build_router(repository: ReviewCaseRepository) -> APIRouter:
     @router.get("")
     async def my_queue(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
         """The open review tasks of the signed-in reviewer's own finance bureau (its level and area only)."""
-        if not user.has_role(REVIEWER) or user.org_kind != "finance_bureau":
-            raise Forbidden("not_a_reviewer", "只有财政部门审核人员可以查看审核队列 (reviewers only)")
+        policy.authorize_queue(user)
         return await repository.open_tasks_for(user.division_code, limit=limit)
 
     return router

@@ -1,0 +1,49 @@
+"""Rate limits shared by every instance of a service: fixed windows counted in the database.
+
+A counter document per (key, window) is incremented atomically ($inc with upsert), so two instances
+behind a load balancer count together. Used for sign-in attempts and submissions per user.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.errors import DomainError
+
+
+class RateLimited(DomainError):
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate_limited", f"操作过于频繁，请 {retry_after} 秒后再试 (too many requests)")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    requests: int
+    window_seconds: int
+
+
+class RateLimiter:
+    def __init__(self, collection: AsyncCollection) -> None:
+        self._collection = collection
+
+    async def hit(self, limit: Limit, key: str, now: datetime) -> None:
+        """Count one request for `key`; raise RateLimited when the window's allowance is used up."""
+        epoch = int(now.timestamp())
+        window = epoch - epoch % limit.window_seconds
+        counter = await self._collection.find_one_and_update(
+            {"_id": f"{limit.name}:{key}:{window}"},
+            {"$inc": {"count": 1}, "$setOnInsert": {"expires": window + limit.window_seconds}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if counter["count"] == 1:
+            # No TTL indexes on FerretDB: the first hit of a window sweeps windows that have ended.
+            await self._collection.delete_many({"expires": {"$lt": epoch}})
+        if counter["count"] > limit.requests:
+            raise RateLimited(retry_after=window + limit.window_seconds - epoch)

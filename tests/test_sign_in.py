@@ -1,0 +1,61 @@
+"""Sign-in as users meet it: wrong passwords lock the account, refresh tokens rotate, rate limits hold."""
+
+import httpx
+import pytest
+
+from services.portal.seed import DEMO_PASSWORD
+from tests.support import Api
+
+pytestmark = pytest.mark.e2e
+
+
+def login(api: Api, username: str, password: str) -> httpx.Response:
+    return httpx.post(api.url("portal", "/api/auth/login"), json={"username": username, "password": password})
+
+
+def test_repeated_wrong_passwords_lock_the_account(api: Api) -> None:
+    for _ in range(5):
+        assert login(api, "bizdiv", "wrong-password").status_code == 401
+    locked = login(api, "bizdiv", DEMO_PASSWORD)
+    assert locked.status_code == 423
+    assert locked.json()["error"] == "account_locked"
+
+
+def test_unknown_user_and_wrong_password_look_the_same(api: Api) -> None:
+    unknown, wrong = login(api, "nobody", "x"), login(api, "vendor2", "x")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json()
+
+
+def test_refresh_token_rotates_and_a_reused_one_revokes_the_session(api: Api) -> None:
+    first = login(api, "city", DEMO_PASSWORD).json()
+    refresh = lambda token: httpx.post(api.url("portal", "/api/auth/refresh"), json={"refresh_token": token})  # noqa: E731
+
+    second = refresh(first["refresh_token"])
+    assert second.status_code == 200
+    me = httpx.get(api.url("portal", "/api/me"), headers={"authorization": f"Bearer {second.json()['access_token']}"})
+    assert me.json()["username"] == "city"
+
+    # The first refresh token was used: presenting it again looks like theft and ends the whole session.
+    assert refresh(first["refresh_token"]).status_code == 401
+    assert refresh(second.json()["refresh_token"]).status_code == 401
+
+
+def test_sign_out_ends_the_refresh_token(api: Api) -> None:
+    tokens = login(api, "auditor", DEMO_PASSWORD).json()
+    assert (
+        httpx.post(api.url("portal", "/api/auth/logout"), json={"refresh_token": tokens["refresh_token"]}).status_code
+        == 204
+    )
+    assert (
+        httpx.post(api.url("portal", "/api/auth/refresh"), json={"refresh_token": tokens["refresh_token"]}).status_code
+        == 401
+    )
+
+
+def test_sign_in_attempts_are_rate_limited(api: Api) -> None:
+    statuses = [login(api, "ratelimit-probe", "x").status_code for _ in range(25)]
+    assert statuses[:20] == [401] * 20
+    assert 429 in statuses[20:]
+    limited = login(api, "ratelimit-probe", "x")
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
