@@ -6,8 +6,10 @@ from fastapi import FastAPI
 
 from services.portal.adapters import INDEXES, Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy
-from services.portal.entrypoints import build_router, subscribe
+from services.portal.entrypoints import build_router, subscribe, subscribe_audit
 from services.portal.handlers import TokenPolicy
+from shared.audit import INDEXES as AUDIT_INDEXES
+from shared.audit import AuditLog
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -17,9 +19,11 @@ from shared.web import create_app
 def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="portal"))
     settings = runtime.settings
-    runtime.index(*INDEXES)
+    runtime.index(*INDEXES, *AUDIT_INDEXES)
     views = TicketViews(runtime.db)
+    audit = AuditLog(runtime.db["audit"], chain="events")
     subscribe(runtime, views)
+    subscribe_audit(runtime, audit)
     router = build_router(
         directory=Directory(runtime.db),
         sessions=RefreshTokens(runtime.db),
@@ -28,5 +32,6 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
         limiter=RateLimiter(runtime.db["rate_limits"]),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
+        audit=audit,
     )
     return create_app(runtime, title="fiscaldesk portal", routers=[router])

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy
 from services.portal.handlers import (
@@ -14,10 +15,12 @@ from services.portal.handlers import (
     sign_in,
     sign_out,
     ticket_timeline,
+    when_any_event_append_audit,
     when_ticket_event_record_timeline,
 )
+from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
-from shared.events import utcnow
+from shared.events import EVENT_TYPES, utcnow
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
@@ -44,6 +47,7 @@ def build_router(
     lockout: LockoutPolicy,
     limiter: RateLimiter,
     sign_in_limit: Limit,
+    audit: AuditLog,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
     accounts = {"directory": directory, "sessions": sessions, "tokens": tokens}
@@ -83,7 +87,35 @@ def build_router(
         """A ticket's whole history across services, oldest first."""
         return await ticket_timeline(ticket_id, reader=user, views=views)
 
+    @router.get("/audit", tags=["audit"])
+    async def audit_entries(
+        user: CurrentUser,
+        subject: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[dict]:
+        """The hash-chained audit trail, newest first (auditors and system administrators)."""
+        policy.authorize_audit(user)
+        return await audit.entries(subject=subject, limit=limit)
+
+    @router.get("/audit/verify", tags=["audit"])
+    async def verify_audit(user: CurrentUser) -> dict:
+        """Check the whole chain; names the first modified or missing entry."""
+        policy.authorize_audit(user)
+        result = await audit.verify()
+        return {
+            "ok": result.ok,
+            "checked": result.checked,
+            "first_bad_seq": result.first_bad_seq,
+            "problem": result.problem,
+        }
+
     return router
+
+
+def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
+    append = partial(when_any_event_append_audit, audit=audit)
+    topics = [topic for topic in runtime.topics.static if topic != runtime.topics.dead_letter]
+    runtime.subscribe(*topics, group=f"{GROUP}-audit", handlers=dict.fromkeys(EVENT_TYPES, append))
 
 
 def subscribe(runtime: Runtime, views: TicketViews) -> None:

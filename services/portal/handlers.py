@@ -10,6 +10,7 @@ from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
 from services.portal.passwords import verify_password
 from services.portal.timeline import timeline_entry
+from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
 from shared.events import Envelope, new_id
 
@@ -109,3 +110,19 @@ async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketVie
     ticket = await views.ticket(ticket_id)
     policy.authorize_timeline(reader, ticket["org_path"] if ticket else None, ticket_id)
     return {"ticket": ticket, "entries": await views.timeline(ticket_id)}
+
+
+async def when_any_event_append_audit(envelope: Envelope, *, audit: AuditLog) -> None:
+    """Every state change of every service reaches the hash-chained audit trail through its event.
+
+    Events leave through each service's outbox, so the trail misses none; the check on the event id
+    keeps a redelivered event from being recorded twice.
+    """
+    if await audit.contains_event(envelope.id):
+        return
+    await audit.append(
+        envelope.actor,
+        envelope.type,
+        envelope.subject,
+        {"event_id": envelope.id, "source": envelope.source, "time": envelope.time.isoformat(), "data": envelope.data},
+    )

@@ -1,9 +1,15 @@
 """Who may read what in the portal: timelines follow the ticket's area (404 outside it, as in intake)."""
 
-from shared.auth import Principal
-from shared.errors import NotFound
+from shared.auth import AUDITOR, SYSADMIN, Principal
+from shared.errors import Forbidden, NotFound
 
 
 def authorize_timeline(user: Principal, org_path: list[str] | None, ticket_id: str) -> None:
     if org_path is None or not user.covers(org_path):
         raise NotFound("ticket_not_found", f"工单 {ticket_id} 不存在 (no such ticket)")
+
+
+def authorize_audit(user: Principal) -> None:
+    """The audit trail is read by auditors (read only) and system administrators."""
+    if not user.has_role(AUDITOR, SYSADMIN):
+        raise Forbidden("not_an_auditor", "只有审计人员和系统管理员可以查看审计日志 (auditors only)")
