@@ -1,12 +1,39 @@
 """The one registry of Kafka topics, and which topic each event goes to.
 
 Review tasks go to one topic per finance level, so each level's reviewers can be deployed and scaled
-on their own; work orders go to one topic per vendor, so a vendor can be given access to its own alone.
+on their own; work orders go to one topic per vendor, so a vendor can be given access to its own alone
+(ACLs in docker-compose); vendors write progress to one topic.
 """
 
 from dataclasses import dataclass
 
-from shared.events import Event, NotificationDelivered, RequirementSubmitted, ReviewTaskOpened
+from shared.events import (
+    Event,
+    NotificationDelivered,
+    PublicationPublished,
+    ReleaseAnnounced,
+    RequirementConfirmed,
+    RequirementForwarded,
+    RequirementMerged,
+    RequirementPublished,
+    RequirementRefined,
+    RequirementRejected,
+    RequirementReleased,
+    RequirementReturned,
+    RequirementReviewCompleted,
+    RequirementSplit,
+    RequirementSubmitted,
+    ReviewTaskOpened,
+    SubmissionWindowOpened,
+    VendorProgressReported,
+    VerificationFailed,
+    VerificationPassed,
+    VerificationRequested,
+    WorkOrderDispatched,
+    WorkOrderOverdue,
+    WorkOrderProgressed,
+    WorkOrderReopened,
+)
 
 LEVELS = ("county", "city", "region")
 PARTITIONS = 3
@@ -18,6 +45,7 @@ class Topics:
 
     @property
     def requirements(self) -> str:
+        """Intake's events: submissions from every channel, extra windows."""
         return f"{self.prefix}.requirements"
 
     def review_tasks(self, level: str) -> str:
@@ -28,15 +56,27 @@ class Topics:
         return [self.review_tasks(level) for level in LEVELS]
 
     @property
-    def notifications(self) -> str:
-        return f"{self.prefix}.notifications"
+    def review_events(self) -> str:
+        """Review's decisions: forwarded, rejected, returned, refined, confirmed, published."""
+        return f"{self.prefix}.review-events"
 
     def work_orders(self, vendor_id: str) -> str:
+        """One topic per vendor: the vendor's principal may read this topic and no other."""
         return f"{self.prefix}.work-orders.{vendor_id}"
 
     @property
     def vendor_progress(self) -> str:
+        """Written by vendors: VendorProgressReported."""
         return f"{self.prefix}.vendor-progress"
+
+    @property
+    def dispatch_events(self) -> str:
+        """Dispatch's state changes: progress accepted, overdue, verification, releases."""
+        return f"{self.prefix}.dispatch-events"
+
+    @property
+    def notifications(self) -> str:
+        return f"{self.prefix}.notifications"
 
     @property
     def dead_letter(self) -> str:
@@ -44,21 +84,55 @@ class Topics:
 
     @property
     def static(self) -> list[str]:
-        """Topics that exist from the start (vendor topics are created when a vendor is registered)."""
+        """Topics that exist from the start (vendor topics are created with the vendor's first order)."""
         return [
             self.requirements,
             *self.all_review_tasks,
-            self.notifications,
+            self.review_events,
             self.vendor_progress,
+            self.dispatch_events,
+            self.notifications,
             self.dead_letter,
         ]
 
+    @property
+    def ticket_events(self) -> list[str]:
+        """Every topic whose events belong to a ticket's history (timelines, audit, notifications)."""
+        return [self.requirements, *self.all_review_tasks, self.review_events, self.dispatch_events]
+
     def for_event(self, event: Event) -> str:
         match event:
-            case RequirementSubmitted():
+            case RequirementSubmitted() | SubmissionWindowOpened():
                 return self.requirements
             case ReviewTaskOpened(level=level):
                 return self.review_tasks(level)
+            case (
+                RequirementForwarded()
+                | RequirementRejected()
+                | RequirementReturned()
+                | RequirementReviewCompleted()
+                | RequirementRefined()
+                | RequirementMerged()
+                | RequirementSplit()
+                | RequirementConfirmed()
+                | PublicationPublished()
+                | RequirementPublished()
+            ):
+                return self.review_events
+            case WorkOrderDispatched(vendor_id=vendor) | WorkOrderReopened(vendor_id=vendor):
+                return self.work_orders(vendor)
+            case VendorProgressReported():
+                return self.vendor_progress
+            case (
+                WorkOrderProgressed()
+                | WorkOrderOverdue()
+                | VerificationRequested()
+                | VerificationPassed()
+                | VerificationFailed()
+                | ReleaseAnnounced()
+                | RequirementReleased()
+            ):
+                return self.dispatch_events
             case NotificationDelivered():
                 return self.notifications
         raise LookupError(f"no topic for {type(event).__name__}")

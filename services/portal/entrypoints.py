@@ -114,8 +114,14 @@ def build_router(
 
 def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
     append = partial(when_any_event_append_audit, audit=audit)
-    topics = [topic for topic in runtime.topics.static if topic != runtime.topics.dead_letter]
-    runtime.subscribe(*topics, group=f"{GROUP}-audit", handlers=dict.fromkeys(EVENT_TYPES, append))
+    topics = runtime.topics
+    runtime.subscribe(
+        *topics.ticket_events,
+        topics.vendor_progress,
+        topics.notifications,
+        group=f"{GROUP}-audit",
+        handlers=dict.fromkeys(EVENT_TYPES, append),
+    )
 
 
 def subscribe(runtime: Runtime, views: TicketViews) -> None:

@@ -1,8 +1,8 @@
-"""The event envelope and the events services exchange.
+"""The event envelope, and the base every event's data derives from.
 
 Every message on Kafka is one `Envelope` (after CloudEvents 1.0, structured JSON mode) whose `data` is one
-of the event models below. Events are named in the past tense; `type` is the class name and the schema
-version travels in `dataschema`, so a consumer can refuse a version it does not know.
+event model. Events are named in the past tense; `type` is the class name and the schema version travels
+in `dataschema`, so a consumer can refuse a version it does not know.
 """
 
 from datetime import UTC, datetime
@@ -40,55 +40,16 @@ class Event(BaseModel):
     """Base of every event's data. `subject` is the ticket id: the Kafka key, so one ticket stays in order."""
 
     model_config = ConfigDict(extra="forbid")
-    version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 1
+    registry: ClassVar[dict[str, type["Event"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Event.registry[cls.__name__] = cls
 
     @property
     def subject(self) -> str:
         return self.ticket_id  # type: ignore[attr-defined]
-
-
-class RequirementSubmitted(Event):
-    """需求提交 (第六条一): a budget unit submitted a requirement."""
-
-    ticket_id: str
-    category: str
-    title: str
-    description: str
-    urgency: str
-    module: str = ""
-    channel: str
-    submitter_id: str
-    submitter_name: str
-    org_id: str
-    org_name: str
-    org_path: list[str]
-
-
-class ReviewTaskOpened(Event):
-    """A level's finance bureau has a requirement to review (第三条, 第六条一)."""
-
-    task_id: str
-    ticket_id: str
-    title: str
-    level: Level
-    division_code: str
-    bureau_org_id: str
-    org_path: list[str]
-
-
-class NotificationDelivered(Event):
-    """A notification reached a recipient on a channel."""
-
-    notification_id: str
-    ticket_id: str
-    channel: str
-    recipient: str
-    title: str
-
-
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls for cls in (RequirementSubmitted, ReviewTaskOpened, NotificationDelivered)
-}
 
 
 class Envelope(BaseModel):
@@ -124,7 +85,7 @@ class Envelope(BaseModel):
             type=name,
             source=source,
             subject=event.subject,
-            dataschema=f"fiscaldesk:{name}:v{event.version}",
+            dataschema=f"fiscaldesk:{name}:v{event.schema_version}",
             correlationid=causation.correlationid if causation else (correlation_id or new_id()),
             causationid=causation.id if causation else None,
             actor=actor,
@@ -133,4 +94,4 @@ class Envelope(BaseModel):
 
     def event(self) -> Event:
         """The typed event inside; raises KeyError for an unknown type and ValidationError for bad data."""
-        return EVENT_TYPES[self.type].model_validate(self.data)
+        return Event.registry[self.type].model_validate(self.data)
