@@ -68,6 +68,8 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     db_prefix: str = "fiscaldesk"
     topic_prefix: str = "fiscaldesk"
+    # The business clock's start (shared/clock.py), e.g. inside a submission window for tests.
+    clock_start: str | None = None
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -116,6 +118,7 @@ class Stack:
             "FD_TOPIC_PREFIX": self.topic_prefix,
             "FD_KEYS_DIR": str(self.state_dir / "keys"),
             "FD_RELAY_INTERVAL_SECONDS": "0.5",
+            **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
         }
 
     def ensure_keys(self) -> None:

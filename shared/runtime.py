@@ -12,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth import KeySet
 from shared.bus import Consumers, Handler, ensure_topics, make_broker
+from shared.clock import Clock
 from shared.inbox import INBOX, Inbox
 from shared.inbox import INDEXES as INBOX_INDEXES
 from shared.logs import get_logger
@@ -27,6 +28,7 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
+        self.clock = Clock(settings.clock_start)
         self.client = make_client(settings.mongodb_url)
         self.db = self.client[settings.database_name]
         self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)

@@ -1,5 +1,6 @@
 """One settings class for every service, read from the environment (pydantic-settings)."""
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -34,9 +35,13 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     sign_in_per_minute: int = 20
     submissions_per_minute: int = 30
+    # Business clock start (see shared/clock.py); unset in production.
+    clock_start: datetime | None = None
     relay_interval_seconds: float = 0.5
     consumer_attempts: int = 3
     max_body_bytes: int = 2 * 1024 * 1024
+    # Routes ending in /attachments or /import take files up to this size (plus multipart overhead).
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @cached_property
     def database_name(self) -> str:

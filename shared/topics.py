@@ -8,6 +8,7 @@ on their own; work orders go to one topic per vendor, so a vendor can be given a
 from dataclasses import dataclass
 
 from shared.events import (
+    CalendarDayCorrected,
     Event,
     NotificationDelivered,
     PublicationPublished,
@@ -45,7 +46,7 @@ class Topics:
 
     @property
     def requirements(self) -> str:
-        """Intake's events: submissions from every channel, extra windows."""
+        """Intake's events: submissions from every channel, extra windows, calendar corrections."""
         return f"{self.prefix}.requirements"
 
     def review_tasks(self, level: str) -> str:
@@ -102,7 +103,7 @@ class Topics:
 
     def for_event(self, event: Event) -> str:
         match event:
-            case RequirementSubmitted() | SubmissionWindowOpened():
+            case RequirementSubmitted() | SubmissionWindowOpened() | CalendarDayCorrected():
                 return self.requirements
             case ReviewTaskOpened(level=level):
                 return self.review_tasks(level)

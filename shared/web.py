@@ -42,7 +42,11 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter], on_sta
     app.include_router(_health_router(runtime))
     _install_error_handlers(app)
     app.middleware("http")(_observe)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=runtime.settings.max_body_bytes,
+        upload_bytes=runtime.settings.max_upload_bytes + 64 * 1024,
+    )
     return app
 
 
@@ -128,19 +132,26 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 class BodyLimit:
-    """Refuses a request body over `max_bytes` with 413, whether or not it declared its length."""
+    """Refuses a request body over the limit with 413, whether or not it declared its length.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    JSON requests get `max_bytes`; file uploads (paths ending in /attachments or /import) `upload_bytes`.
+    """
+
+    UPLOAD_SUFFIXES = ("/attachments", "/import")
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.json_bytes = max_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"].endswith(self.UPLOAD_SUFFIXES) else self.json_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, limit)
             return
         seen = 0
         started = False
@@ -150,7 +161,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -163,14 +174,14 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._too_large(send)
+                await self._too_large(send, limit)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         response = _error(
             413,
             "body_too_large",
-            f"请求体超过 {self.max_bytes} 字节 (request body larger than {self.max_bytes} bytes)",
-            [{"field": "body", "rule": "max_bytes", "message": f"at most {self.max_bytes} bytes"}],
+            f"请求体超过 {limit} 字节 (request body larger than {limit} bytes)",
+            [{"field": "body", "rule": "max_bytes", "message": f"at most {limit} bytes"}],
         )
         await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})

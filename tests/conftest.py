@@ -12,6 +12,8 @@ import pytest
 from infra.launcher import SERVICES, Ports, ServiceProcess, Stack, start_services
 from tests.support import Api
 
+WINDOW_OPEN = "2026-12-01T10:00:00+08:00"
+
 
 def docker_engine_answers() -> bool:
     try:
@@ -41,7 +43,15 @@ def containers() -> Iterator[None]:
 def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterator[Stack]:
     state_dir = Path(os.environ.get("FD_TEST_STATE_DIR") or tmp_path_factory.mktemp("stack"))
     run_id = uuid4().hex[:8]
-    stack = Stack(state_dir=state_dir, ports=Ports.free(), db_prefix=f"test{run_id}", topic_prefix=f"test{run_id}")
+    stack = Stack(
+        state_dir=state_dir,
+        ports=Ports.free(),
+        db_prefix=f"test{run_id}",
+        topic_prefix=f"test{run_id}",
+        # The services' business clock starts on Tuesday 1 December 2026, 10:00 in Beijing: the first day
+        # of that month's submission window (第五条), whatever day the tests run.
+        clock_start=WINDOW_OPEN,
+    )
     stack.start_infra()
     stack.ensure_keys()
     stack.seed()

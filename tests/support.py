@@ -55,6 +55,9 @@ class Api:
     def post(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
         return httpx.post(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
 
+    def put(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
+        return httpx.put(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
+
 
 def requirement(**overrides) -> dict:
     body = {

@@ -4,8 +4,15 @@ Out-of-area reads answer 404, not 403: a county must not even learn that another
 exists (docs/security.md). A role that may never use an endpoint gets 403.
 """
 
-from shared.auth import SUBMITTER, Principal
+from typing import Any
+
+from services.intake.domain import Requirement, Status
+from shared.auth import IT_DIVISION, SUBMITTER, SYSADMIN, Principal
 from shared.errors import Forbidden, NotFound
+
+
+def _not_found(ticket_id: str) -> NotFound:
+    return NotFound("requirement_not_found", f"需求 {ticket_id} 不存在 (no such requirement)")
 
 
 def authorize_submit(user: Principal) -> None:
@@ -14,6 +21,23 @@ def authorize_submit(user: Principal) -> None:
         raise Forbidden("not_a_submitter", "只有系统使用单位的录入人员可以提交 (only submitters may submit)")
 
 
-def authorize_read(user: Principal, org_path: list[str], ticket_id: str) -> None:
-    if not user.covers(org_path):
-        raise NotFound("requirement_not_found", f"需求 {ticket_id} 不存在 (no such requirement)")
+def authorize_read(user: Principal, doc: dict[str, Any], ticket_id: str) -> None:
+    """In-area users read submitted requirements; a draft is its author's alone."""
+    if not user.covers(doc["org"]["path"]):
+        raise _not_found(ticket_id)
+    if doc["status"] == Status.DRAFT and doc["submitter"]["id"] != user.user_id:
+        raise _not_found(ticket_id)
+
+
+def authorize_edit(user: Principal, requirement: Requirement) -> None:
+    """Only the submitter edits, submits or resubmits their own requirement."""
+    if requirement.submitter.user_id != user.user_id:
+        if user.covers(requirement.submitter.org_path) and requirement.status is not Status.DRAFT:
+            raise Forbidden("not_the_submitter", "只有提交人可以修改或提交该需求 (only the submitter may)")
+        raise _not_found(requirement.id)
+
+
+def authorize_calendar(user: Principal) -> None:
+    """The region's IT division (and system administrators) maintain the calendar and windows (第五条)."""
+    if not (user.has_role(IT_DIVISION, SYSADMIN) and user.is_regional):
+        raise Forbidden("not_allowed", "只有自治区财政厅信息化处可以维护征集日历 (IT division only)")

@@ -1,0 +1,81 @@
+"""Attachments: size and type limits, the type told by the content, never by the name or the client.
+
+Screenshots, documents and spreadsheets are accepted; anything else (an .html, an executable, a file
+whose bytes do not match its claimed type) is refused with 415 and stored nowhere.
+"""
+
+import hashlib
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+
+from shared.errors import DomainError
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PER_TICKET = 10
+
+OOXML = {
+    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+}
+
+
+class AttachmentRefused(DomainError):
+    status_code = 415
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    media_type: str
+    extension: str
+    sha256: str
+    size: int
+
+
+def sniff(content: bytes) -> Sniffed:
+    """The media type the bytes really are, or AttachmentRefused naming the rule."""
+    if not content:
+        raise AttachmentRefused("attachment_empty", "附件为空 (empty file)", field="file")
+    if len(content) > MAX_BYTES:
+        raise AttachmentRefused(
+            "attachment_too_large", f"附件不能超过 {MAX_BYTES // 1024 // 1024} MB (file too large)", field="file"
+        )
+    media_type, extension = _kind(content)
+    return Sniffed(media_type, extension, hashlib.sha256(content).hexdigest(), len(content))
+
+
+def _kind(content: bytes) -> tuple[str, str]:
+    if content.startswith(b"%PDF-"):
+        return "application/pdf", "pdf"
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", "png"
+    if content.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", "jpg"
+    if content.startswith(b"PK\x03\x04"):
+        return _office(content)
+    if b"\x00" not in content[:4096]:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if "<script" not in text.lower() and "<html" not in text.lower():
+                return "text/plain; charset=utf-8", "txt"
+    raise AttachmentRefused(
+        "attachment_type",
+        "仅支持 PDF、PNG、JPEG、Word/Excel/PowerPoint (OOXML) 和纯文本附件 (unsupported file type)",
+        field="file",
+    )
+
+
+def _office(content: bytes) -> tuple[str, str]:
+    try:
+        names = zipfile.ZipFile(BytesIO(content)).namelist()
+    except zipfile.BadZipFile as error:
+        raise AttachmentRefused("attachment_type", "压缩文件已损坏 (corrupt zip)", field="file") from error
+    if "[Content_Types].xml" in names:
+        for prefix, kind in OOXML.items():
+            if any(name.startswith(prefix) for name in names):
+                return kind
+    raise AttachmentRefused("attachment_type", "不支持的压缩文件 (zip files are not accepted)", field="file")

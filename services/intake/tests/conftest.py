@@ -1,0 +1,1 @@
+from tests.conftest import api, containers, services, stack  # noqa: F401
