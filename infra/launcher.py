@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -214,6 +215,27 @@ def start_services(stack: Stack, names: tuple[str, ...] = SERVICES) -> dict[str,
     return processes
 
 
+def open_demo_window(processes: dict[str, ServiceProcess]) -> None:
+    """Demo data: outside the first 3 working days of a month nobody could try a submission, so the
+    region opens an extra 30-day window through the API, as an administrator would (第五条)."""
+    from services.portal.seed import DEMO_PASSWORD
+
+    portal, intake = processes["portal"].url, processes["intake"].url
+    login = {"username": "itdiv", "password": DEMO_PASSWORD}
+    token = httpx.post(f"{portal}/api/auth/login", json=login, timeout=10).json()["access_token"]
+    headers = {"authorization": f"Bearer {token}"}
+    if httpx.get(f"{intake}/api/submission-window", headers=headers, timeout=10).json()["open"]:
+        return
+    now = datetime.now(UTC)
+    window = {
+        "opens_at": now.isoformat(),
+        "closes_at": (now + timedelta(days=30)).isoformat(),
+        "reason": "演示环境：自治区财政厅开放临时征集窗口 (demo: an extra submission window)",
+    }
+    httpx.post(f"{intake}/api/submission-windows", json=window, headers=headers, timeout=10).raise_for_status()
+    print("opened an extra 30-day submission window for the demo")
+
+
 def run(stack: Stack) -> None:
     stack.start_infra()
     stack.ensure_keys()
@@ -229,6 +251,7 @@ def run(stack: Stack) -> None:
     try:
         stack.seed()
         processes = start_services(stack)
+        open_demo_window(processes)
         print("\nfiscaldesk is running (Ctrl-C stops everything; data stays in", stack.state_dir, ")")
         for name, process in processes.items():
             print(f"  {name:<9} {process.url}/docs")

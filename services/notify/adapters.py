@@ -1,11 +1,12 @@
 """The notification store: a notification and its NotificationDelivered event in one document write."""
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.domain import Notification
+from services.notify.domain import Announcement, Notification
 from shared.events import Actor, Envelope
 from shared.outbox import OUTBOX_FIELD, OutboxWriter
 
@@ -30,6 +31,7 @@ class NotificationRepository:
                     "title": notification.title,
                     "body": notification.body,
                     "created_at": notification.created_at,
+                    "urgent": notification.urgent,
                     "read_by": [],
                     OUTBOX_FIELD: self._outbox.entries(notification.events, actor=actor, causation=cause),
                 }
@@ -56,3 +58,21 @@ class NotificationRepository:
             {"_id": notification_id, "recipient": {"$in": recipients}}, {"$addToSet": {"read_by": user_id}}
         )
         return result.matched_count == 1
+
+
+class AnnouncementRepository:
+    """System announcements (通知公告); the id comes from the event, so a redelivery adds nothing."""
+
+    def __init__(self, collection: AsyncCollection) -> None:
+        self._collection = collection
+
+    async def add(self, announcement: Announcement) -> None:
+        doc = asdict(announcement)
+        doc["_id"] = doc.pop("id")
+        try:
+            await self._collection.insert_one(doc)
+        except DuplicateKeyError:
+            pass
+
+    async def latest(self, limit: int) -> list[dict]:
+        return await self._collection.find({}).sort([("pinned", -1), ("published_at", -1)]).limit(limit).to_list()

@@ -92,6 +92,17 @@ class TicketViews:
     async def upsert_ticket(self, ticket_id: str, fields: dict[str, Any]) -> None:
         await self._tickets.update_one({"_id": ticket_id}, {"$set": fields}, upsert=True)
 
+    async def move_status(self, ticket_id: str, status: str, at: datetime) -> None:
+        """Take the status only from an event at least as new as the one that set the current one."""
+        await self._tickets.update_one(
+            {"_id": ticket_id, "$or": [{"status_at": {"$lte": at}}, {"status_at": {"$exists": False}}]},
+            {"$set": {"status": status, "status_at": at}},
+        )
+
+    async def list_in_area(self, area: dict[str, Any], *, status: str | None, limit: int, skip: int) -> list[dict]:
+        query = {**area, **({"status": status} if status else {})}
+        return await self._tickets.find(query).sort("submitted_at", -1).skip(skip).limit(limit).to_list()
+
     async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return await self._tickets.find_one({"_id": ticket_id})
 

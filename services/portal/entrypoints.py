@@ -18,9 +18,11 @@ from services.portal.handlers import (
     when_any_event_append_audit,
     when_ticket_event_record_timeline,
 )
+from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
 from shared.events import EVENT_TYPES, utcnow
+from shared.orgtree import VENDORS
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
@@ -82,6 +84,16 @@ def build_router(
         """The organisation directory, filtered by division code and kind."""
         return await directory.organisations(parent_division=division, kind=kind)
 
+    @router.get("/tickets", tags=["tickets"])
+    async def tickets(
+        user: CurrentUser,
+        status: Annotated[str | None, Query(max_length=32)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        skip: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict]:
+        """Tickets in the signed-in user's area with their current status, newest first."""
+        return await views.list_in_area(user.area_filter("org_path"), status=status, limit=limit, skip=skip)
+
     @router.get("/tickets/{ticket_id}/timeline", tags=["tickets"])
     async def timeline(ticket_id: str, user: CurrentUser) -> dict:
         """A ticket's whole history across services, oldest first."""
@@ -126,10 +138,12 @@ def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
 
 def subscribe(runtime: Runtime, views: TicketViews) -> None:
     record = partial(when_ticket_event_record_timeline, views=views)
+    vendor_topics = [runtime.topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
+    runtime.extra_topics.extend(vendor_topics)
     runtime.subscribe(
-        runtime.topics.requirements,
-        *runtime.topics.all_review_tasks,
+        *runtime.topics.ticket_events,
+        *vendor_topics,
         runtime.topics.notifications,
         group=GROUP,
-        handlers={name: record for name in ("RequirementSubmitted", "ReviewTaskOpened", "NotificationDelivered")},
+        handlers=dict.fromkeys(TIMELINE_EVENTS, record),
     )

@@ -9,7 +9,7 @@ from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
 from services.portal.passwords import verify_password
-from services.portal.timeline import timeline_entry
+from services.portal.timeline import status_after, timeline_entry
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
 from shared.events import Envelope, new_id
@@ -98,12 +98,16 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
                 "kind": "requirement",
                 "title": data["title"],
                 "category": data["category"],
+                "urgency": data["urgency"],
                 "org_id": data["org_id"],
                 "org_name": data["org_name"],
                 "org_path": data["org_path"],
+                "submitter_id": data["submitter_id"],
                 "submitted_at": envelope.time,
             },
         )
+    if status := status_after(envelope):
+        await views.move_status(envelope.subject, status, envelope.time)
 
 
 async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketViews) -> dict[str, Any]:

@@ -1,38 +1,94 @@
-"""How events read on a ticket's timeline (the read model every role sees)."""
+"""How events read on a ticket's timeline and what state they leave the ticket in (the read model every
+role sees). Events of one ticket arrive from several topics, so a status is taken only from an event at
+least as new as the one that set the current status."""
 
+from collections.abc import Callable
 from typing import Any
 
 from shared.events import Envelope
 
-LABELS = {
-    "RequirementSubmitted": "提交需求",
-    "ReviewTaskOpened": "进入审核",
-    "NotificationDelivered": "发送通知",
+LEVEL = {"county": "旗县区", "city": "盟市", "region": "自治区"}
+STAGE = {"accepted": "已接单", "in_development": "开发中", "in_testing": "测试中", "delivered": "已交付"}
+
+# type: (label, detail, status it leaves the ticket in or None)
+Describe = Callable[[dict[str, Any]], str]
+ENTRIES: dict[str, tuple[str, Describe, Callable[[dict[str, Any]], str | None]]] = {
+    "RequirementSubmitted": (
+        "提交需求",
+        lambda d: f"{d['org_name']} {d['submitter_name']} {'重新' if d.get('round', 1) > 1 else ''}提交：{d['title']}",
+        lambda d: "in_review",
+    ),
+    "ReviewTaskOpened": (
+        "进入审核",
+        lambda d: f"待{LEVEL[d['level']]}财政部门（{d['division_code']}）审核",
+        lambda d: "in_review",
+    ),
+    "RequirementForwarded": (
+        "审核通过",
+        lambda d: (
+            f"{LEVEL[d['level']]}财政部门建议实现，报送上级复核" + (f"：{d['opinion']}" if d.get("opinion") else "")
+        ),
+        lambda d: None,
+    ),
+    "RequirementRejected": ("驳回", lambda d: f"{LEVEL[d['level']]}财政部门驳回：{d['reason']}", lambda d: "rejected"),
+    "RequirementReturned": (
+        "退回修改",
+        lambda d: f"{LEVEL[d['level']]}财政部门退回：{d['reason']}",
+        lambda d: "returned",
+    ),
+    "RequirementReviewCompleted": ("逐级审核完成", lambda d: "交财政信息化主管处室梳理细化", lambda d: "refining"),
+    "RequirementRefined": (
+        "梳理细化",
+        lambda d: f"已细化，交归口业务处室 {d['business_division_id']} 确认",
+        lambda d: "confirming",
+    ),
+    "RequirementMerged": ("合并", lambda d: f"与需求 {d['into']} 合并", lambda d: "merged"),
+    "RequirementSplit": ("拆分", lambda d: f"拆分为 {'、'.join(d['parts'])}", lambda d: "split"),
+    "RequirementConfirmed": (
+        "需求确认",
+        lambda d: "予以采纳" if d["adopted"] else f"不予采纳：{d['reason']}",
+        lambda d: "adopted" if d["adopted"] else "declined",
+    ),
+    "RequirementPublished": ("公示", lambda d: f"列入 {d['batch_id']} 公示", lambda d: None),
+    "WorkOrderDispatched": (
+        "派发工单",
+        lambda d: (
+            f"工单 {d['work_order_id']}（{d['priority']}，{d['effort_days']} 人天）派发给 {d['vendor_id']}，"
+            f"计划 {d['planned_delivery']} 交付"
+        ),
+        lambda d: "dispatched",
+    ),
+    "WorkOrderProgressed": (
+        "开发进度",
+        lambda d: STAGE[d["stage"]] + (f"（版本 {d['version']}）" if d.get("version") else ""),
+        lambda d: d["stage"],
+    ),
+    "WorkOrderOverdue": ("工单逾期", lambda d: f"计划交付日期 {d['planned_delivery']} 已过", lambda d: None),
+    "VerificationRequested": ("待业务验证", lambda d: f"请验证版本 {d['version']}", lambda d: "verifying"),
+    "VerificationPassed": ("验证通过", lambda d: d.get("note") or "需求用户验证通过", lambda d: "verified"),
+    "VerificationFailed": ("验证未通过", lambda d: f"退回开发公司：{d['reason']}", lambda d: "in_development"),
+    "WorkOrderReopened": ("工单重开", lambda d: d["reason"], lambda d: None),
+    "RequirementReleased": ("部署上线", lambda d: f"随版本 {d['version']} 上线", lambda d: "released"),
+    "NotificationDelivered": ("发送通知", lambda d: f"通知 {d['recipient']}：{d['title']}", lambda d: None),
 }
-
-
-def describe(envelope: Envelope) -> str:
-    data = envelope.data
-    match envelope.type:
-        case "RequirementSubmitted":
-            return f"{data['org_name']} {data['submitter_name']} 提交：{data['title']}"
-        case "ReviewTaskOpened":
-            return f"待 {data['division_code']} 财政部门审核（{data['level']}）"
-        case "NotificationDelivered":
-            return f"通知 {data['recipient']}：{data['title']}"
-    return envelope.type
+TIMELINE_EVENTS = tuple(ENTRIES)
 
 
 def timeline_entry(envelope: Envelope) -> dict[str, Any]:
     """One line of a ticket's history: what happened, who did it, when."""
+    label, describe, _ = ENTRIES[envelope.type]
     return {
         "_id": envelope.id,
         "ticket_id": envelope.subject,
         "type": envelope.type,
-        "label": LABELS.get(envelope.type, envelope.type),
-        "detail": describe(envelope),
+        "label": label,
+        "detail": describe(envelope.data),
         "at": envelope.time,
         "actor": envelope.actor.model_dump(),
         "source": envelope.source,
         "correlation_id": envelope.correlationid,
     }
+
+
+def status_after(envelope: Envelope) -> str | None:
+    return ENTRIES[envelope.type][2](envelope.data)
