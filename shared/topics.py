@@ -11,6 +11,7 @@ from shared.events import (
     CalendarDayCorrected,
     Event,
     NotificationDelivered,
+    ProblemReported,
     PublicationPublished,
     ReleaseAnnounced,
     RequirementConfirmed,
@@ -103,7 +104,7 @@ class Topics:
 
     def for_event(self, event: Event) -> str:
         match event:
-            case RequirementSubmitted() | SubmissionWindowOpened() | CalendarDayCorrected():
+            case RequirementSubmitted() | SubmissionWindowOpened() | CalendarDayCorrected() | ProblemReported():
                 return self.requirements
             case ReviewTaskOpened(level=level):
                 return self.review_tasks(level)

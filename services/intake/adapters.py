@@ -8,6 +8,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.domain import Channel, Requirement, RequirementForm, Status, Submitter
+from services.intake.problems import Problem
 from shared.auth import Principal
 from shared.errors import DomainError
 from shared.events import Actor, Envelope
@@ -199,3 +200,53 @@ class AttachmentStore:
     async def content(self, attachment_id: str) -> bytes | None:
         doc = await self._files.find_one({"_id": attachment_id})
         return bytes(doc["content"]) if doc else None
+
+
+class ProblemRepository:
+    """Problems as reported; the report and its ProblemReported event are one document write."""
+
+    def __init__(self, collection: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
+        self._collection = collection
+        self._outbox = outbox
+        self._saved = saved
+
+    async def add(self, problem: Problem, *, actor: Actor, correlation_id: str) -> None:
+        form, reporter = problem.form, problem.reporter
+        await self._collection.insert_one(
+            {
+                "_id": problem.id,
+                "kind": "problem",
+                "category": form.category,
+                "title": form.title,
+                "description": form.description,
+                "urgent": form.urgent,
+                "module": form.module,
+                "details": form.details.model_dump(mode="json"),
+                "channel": problem.channel,
+                "status": "reported",
+                "submitter": {"id": reporter.user_id, "name": reporter.name},
+                "org": {
+                    "id": reporter.org_id,
+                    "name": reporter.org_name,
+                    "kind": reporter.org_kind,
+                    "path": reporter.org_path,
+                },
+                "recorded_by": problem.recorded_by,
+                "caller": problem.caller.model_dump() if problem.caller else None,
+                "reported_at": problem.reported_at,
+                "version": 1,
+                OUTBOX_FIELD: self._outbox.entries(problem.events, actor=actor, correlation_id=correlation_id),
+            }
+        )
+        problem.events.clear()
+        self._saved()
+
+    async def read(self, problem_id: str) -> dict[str, Any] | None:
+        return await self._collection.find_one({"_id": problem_id}, PUBLIC_FIELDS)
+
+    async def list_in_area(self, principal: Principal, *, category: str | None, limit: int, skip: int) -> list[dict]:
+        query = principal.area_filter("org.path")
+        if category:
+            query["category"] = category
+        cursor = self._collection.find(query, PUBLIC_FIELDS)
+        return await cursor.sort("reported_at", -1).skip(skip).limit(limit).to_list()

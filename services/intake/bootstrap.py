@@ -2,9 +2,11 @@
 
 from fastapi import FastAPI
 
-from services.intake.adapters import AttachmentStore, CalendarStore, RequirementRepository
+from services.intake import problem_entrypoints
+from services.intake.adapters import AttachmentStore, CalendarStore, ProblemRepository, RequirementRepository
 from services.intake.entrypoints import build_router, subscribe
 from services.intake.handlers import Intake
+from services.intake.problem_handlers import ProblemDesk
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -19,6 +21,8 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         IndexSpec("requirements", [("submitter.id", 1), ("status", 1)]),
         IndexSpec("requirements", [("import_key", 1)], unique=True, name="import_key_unique"),
         IndexSpec("attachment_files", [("requirement_id", 1)]),
+        IndexSpec("problems", [("org.path", 1), ("reported_at", -1)]),
+        IndexSpec("problems", [("category", 1), ("reported_at", -1)]),
     )
     requirements = runtime.aggregates("requirements")
     intake = Intake(
@@ -33,6 +37,14 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         limiter=RateLimiter(runtime.db["rate_limits"]),
         submission_limit=Limit("submit", runtime.settings.submissions_per_minute, 60),
     )
+    desk = ProblemDesk.with_directory(
+        ProblemRepository(runtime.aggregates("problems"), runtime.outbox, runtime.relay.wake),
+        intake.limiter,
+        intake.submission_limit,
+    )
     subscribe(runtime, intake)
-    router = build_router(intake, AttachmentStore(runtime.db["attachment_files"], requirements))
-    return create_app(runtime, title="fiscaldesk intake", routers=[router])
+    routers = [
+        build_router(intake, AttachmentStore(runtime.db["attachment_files"], requirements)),
+        problem_entrypoints.build_router(desk),
+    ]
+    return create_app(runtime, title="fiscaldesk intake", routers=routers)

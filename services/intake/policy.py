@@ -7,7 +7,7 @@ exists (docs/security.md). A role that may never use an endpoint gets 403.
 from typing import Any
 
 from services.intake.domain import Requirement, Status
-from shared.auth import IT_DIVISION, SUBMITTER, SYSADMIN, Principal
+from shared.auth import DUTY_OPERATOR, IT_DIVISION, SUBMITTER, SYSADMIN, Principal
 from shared.errors import Forbidden, NotFound
 
 
@@ -41,3 +41,14 @@ def authorize_calendar(user: Principal) -> None:
     """The region's IT division (and system administrators) maintain the calendar and windows (第五条)."""
     if not (user.has_role(IT_DIVISION, SYSADMIN) and user.is_regional):
         raise Forbidden("not_allowed", "只有自治区财政厅信息化处可以维护征集日历 (IT division only)")
+
+
+def authorize_record_call(user: Principal) -> None:
+    """第九条: the 400 hotline and WeChat service group duty operators record problems for callers."""
+    if not user.has_role(DUTY_OPERATOR):
+        raise Forbidden("not_a_duty_operator", "只有热线和微信服务群值班人员可以代为登记 (duty operators only)")
+
+
+def authorize_read_problem(user: Principal, doc: dict[str, Any], ticket_id: str) -> None:
+    if not (user.covers(doc["org"]["path"]) or doc.get("recorded_by") == user.user_id):
+        raise NotFound("problem_not_found", f"问题 {ticket_id} 不存在 (no such problem)")

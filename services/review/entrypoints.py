@@ -1,27 +1,166 @@
-"""Review's HTTP API and subscribers: parse, authorise, call a handler."""
+"""Review's HTTP API and subscribers: parse, authorise (services.review.policy), call a handler.
+
+Errors are DomainErrors, which shared.web answers as {"error": code, "message": ..., "detail": [...]}.
+"""
 
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from services.review import policy
-from services.review.adapters import ReviewCaseRepository
-from services.review.handlers import when_requirement_submitted_open_review
+from services.review.adapters import PublicationRepository, ReviewCaseRepository
+from services.review.domain import (
+    ConfirmRequirement,
+    ForwardRequirement,
+    MergeRequirement,
+    PublishMonth,
+    RefineRequirement,
+    RejectRequirement,
+    ReturnRequirement,
+    ReviewInBatch,
+)
+from services.review.handlers import (
+    confirm_requirement,
+    merge_requirement,
+    read_case,
+    refine_requirement,
+    review_in_batch,
+    review_requirement,
+    when_requirement_submitted_open_review,
+)
+from services.review.publication_docx import MEDIA_TYPE, filename
+from services.review.publishing import list_publications, publish_month, read_publication, specification
+from services.review.schemas import (
+    BatchReviewBody,
+    ConfirmBody,
+    ForwardBody,
+    MergeBody,
+    PublicationBody,
+    RefineBody,
+    RejectBody,
+    ReturnBody,
+)
 from shared.auth import CurrentUser
+from shared.clock import Clock
 from shared.runtime import Runtime
 
 GROUP = "review"
+TicketPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]
+Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def build_router(repository: ReviewCaseRepository) -> APIRouter:
-    router = APIRouter(prefix="/api/review-tasks", tags=["review"])
+def build_router(cases: ReviewCaseRepository, publications: PublicationRepository, clock: Clock) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    review = {"repository": cases}
 
-    @router.get("")
-    async def my_queue(user: CurrentUser, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    @router.get("/review-tasks", tags=["review"])
+    async def my_queue(
+        user: CurrentUser, limit: Limit = 100, category: str | None = None, urgency: str | None = None
+    ) -> list[dict]:
         """The open review tasks of the signed-in reviewer's own finance bureau (its level and area only)."""
         policy.authorize_queue(user)
-        return await repository.open_tasks_for(user.division_code, limit=limit)
+        return await cases.open_tasks_for(user.division_code, limit=limit, category=category, urgency=urgency)
+
+    @router.post("/review-tasks/batch", tags=["review"])
+    async def batch(body: BatchReviewBody, user: CurrentUser, request: Request) -> dict:
+        """Forward, reject or return many requirements at once (reviewers of a finance bureau).
+
+        Partial rule: each ticket is applied on its own, in the order given, in its own write. One that
+        fails (not found in your area: 404, not your level's turn or not in review: 409, ...) changes
+        nothing and does not stop the others; those that succeeded stay done. The answer is 200 with one
+        result per ticket: {"ticket_id", "ok": true, "status"} or {"ticket_id", "ok": false, "http_status",
+        "error", "message"}. A body that breaks a rule as a whole (e.g. a reject without a detailed reason)
+        is refused with 422 before anything is applied.
+        """
+        command = ReviewInBatch(tuple(body.ticket_ids), body.action, body.opinion, body.reason)
+        results = await review_in_batch(command, by=user, correlation_id=request.state.correlation_id, **review)
+        return {"results": results, "ok": sum(r["ok"] for r in results), "failed": sum(not r["ok"] for r in results)}
+
+    @router.post("/review-tasks/{ticket_id}/forward", tags=["review"])
+    async def forward(ticket_id: TicketPath, body: ForwardBody, user: CurrentUser, request: Request) -> dict:
+        """建议实现，报送上级复核 (第六条一); at the region this completes the review."""
+        command = ForwardRequirement(ticket_id, body.opinion)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
+    @router.post("/review-tasks/{ticket_id}/reject", tags=["review"])
+    async def reject(ticket_id: TicketPath, body: RejectBody, user: CurrentUser, request: Request) -> dict:
+        """不予实现，详细描述驳回理由 (第六条一); final."""
+        command = RejectRequirement(ticket_id, body.reason)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
+    @router.post("/review-tasks/{ticket_id}/return", tags=["review"])
+    async def return_(ticket_id: TicketPath, body: ReturnBody, user: CurrentUser, request: Request) -> dict:
+        """Back to the submitter for amendment; the resubmission is reviewed again from the unit's own bureau."""
+        command = ReturnRequirement(ticket_id, body.reason)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
+    @router.get("/review-cases/{ticket_id}", tags=["review"])
+    async def case(ticket_id: TicketPath, user: CurrentUser) -> dict:
+        """A requirement's review case: tasks, history (who, when, why), decision; 404 outside your area."""
+        return await read_case(ticket_id, reader=user, **review)
+
+    @router.get("/refinement-queue", tags=["refinement"])
+    async def refinement_queue(user: CurrentUser, limit: Limit = 100) -> list[dict]:
+        """Reviewed by every level, waiting for the IT division's refinement (第六条二)."""
+        policy.authorize_refinement(user)
+        return await cases.awaiting_refinement(limit=limit)
+
+    @router.post("/refinement/{ticket_id}", tags=["refinement"])
+    async def refine(ticket_id: TicketPath, body: RefineBody, user: CurrentUser, request: Request) -> dict:
+        """梳理细化 (第六条二, IT division): clarify and route to a business division."""
+        command = RefineRequirement(ticket_id, **body.model_dump())
+        return await refine_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
+    @router.post("/refinement/{ticket_id}/merge", tags=["refinement"])
+    async def merge(ticket_id: TicketPath, body: MergeBody, user: CurrentUser, request: Request) -> dict:
+        """Merge a duplicate into another requirement awaiting refinement or confirmation (IT division)."""
+        command = MergeRequirement(ticket_id, body.into, body.reason)
+        return await merge_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
+    @router.get("/confirmation-queue", tags=["confirmation"])
+    async def confirmation_queue(user: CurrentUser, limit: Limit = 100) -> list[dict]:
+        """Requirements routed to the signed-in user's business division, waiting for its answer (第六条三)."""
+        policy.authorize_confirmation(user)
+        return await cases.awaiting_confirmation(user.org_id, limit=limit)
+
+    @router.post("/confirmation/{ticket_id}", tags=["confirmation"])
+    async def confirmation(ticket_id: TicketPath, body: ConfirmBody, user: CurrentUser, request: Request) -> dict:
+        """需求确认 (第六条三, the business division routed to): adopt, or decline with a reason."""
+        command = ConfirmRequirement(ticket_id, body.decision == "adopt", body.reason, body.expected_upgrade)
+        return await confirm_requirement(
+            command, by=user, clock=clock, correlation_id=request.state.correlation_id, **review
+        )
+
+    publishing = {"publications": publications}
+
+    @router.post("/publications", status_code=201, tags=["publication"])
+    async def publish(body: PublicationBody, user: CurrentUser, request: Request) -> dict:
+        """需求公示 (第六条四, IT division): publish confirmed requirements; one not confirmed is refused (409)."""
+        command = PublishMonth(body.month, tuple(body.ticket_ids), body.submitted_month)
+        return await publish_month(
+            command, by=user, cases=cases, correlation_id=request.state.correlation_id, **publishing
+        )
+
+    @router.get("/publications", tags=["publication"])
+    async def publications_list(
+        user: CurrentUser, month: str | None = None, limit: Limit = 50, skip: Annotated[int, Query(ge=0)] = 0
+    ) -> list[dict]:
+        """Every publication, newest first (everyone signed in, 第六条四)."""
+        return await list_publications(reader=user, month=month, limit=limit, skip=skip, **publishing)
+
+    @router.get("/publications/{batch_id}", tags=["publication"])
+    async def publication(batch_id: TicketPath, user: CurrentUser) -> dict:
+        """One publication: adopted or not, expected upgrade date, reason for not adopting (第六条四)."""
+        return await read_publication(batch_id, reader=user, **publishing)
+
+    @router.get("/publications/{batch_id}/specification.docx", tags=["publication"])
+    async def specification_document(batch_id: TicketPath, user: CurrentUser) -> Response:
+        """软件需求说明书 of the batch's adopted requirements (IT division, business divisions, auditors)."""
+        content = await specification(batch_id, reader=user, **publishing)
+        disposition = f'attachment; filename="{filename(batch_id)}"'
+        return Response(content, media_type=MEDIA_TYPE, headers={"content-disposition": disposition})
 
     return router
 
@@ -30,5 +169,9 @@ def subscribe(runtime: Runtime, repository: ReviewCaseRepository) -> None:
     runtime.subscribe(
         runtime.topics.requirements,
         group=GROUP,
-        handlers={"RequirementSubmitted": partial(when_requirement_submitted_open_review, repository=repository)},
+        handlers={
+            "RequirementSubmitted": partial(
+                when_requirement_submitted_open_review, repository=repository, clock=runtime.clock
+            )
+        },
     )

@@ -1,17 +1,182 @@
-"""Review's use cases, and its reactions to other services' events."""
+"""Review's use cases (level review, refinement, confirmation, reads) and its reactions to other services.
 
+Each use case: authorise (services.review.policy), load the case, apply one domain step, save it in one
+guarded write. Timestamps that are stored use the real time; business dates (the month a requirement
+was submitted, "today" for an expected upgrade date) use the business clock (shared.clock).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from services.review import policy
 from services.review.adapters import ReviewCaseRepository
-from services.review.domain import open_review_case
-from shared.events import SYSTEM, Envelope, RequirementSubmitted
+from services.review.adapters.documents import case_state
+from services.review.domain import (
+    CaseNotFound,
+    ConfirmRequirement,
+    ForwardRequirement,
+    MergeRequirement,
+    RefineRequirement,
+    RejectRequirement,
+    ReturnRequirement,
+    ReviewCase,
+    ReviewInBatch,
+    RoundAlreadyProcessed,
+    confirm,
+    forward,
+    merge,
+    open_review_case,
+    refine,
+    reject,
+    reopen_after_amendment,
+    return_for_amendment,
+)
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.errors import DomainError
+from shared.events import SYSTEM, Envelope, RequirementSubmitted, utcnow
 from shared.logs import get_logger
 
 log = get_logger(__name__)
+BEIJING = ZoneInfo("Asia/Shanghai")
+ReviewCommand = ForwardRequirement | RejectRequirement | ReturnRequirement
+REVIEW_STEPS: dict[type, Callable[..., None]] = {
+    ForwardRequirement: forward,
+    RejectRequirement: reject,
+    ReturnRequirement: return_for_amendment,
+}
 
 
-async def when_requirement_submitted_open_review(envelope: Envelope, *, repository: ReviewCaseRepository) -> None:
-    """第三条: a submitted requirement goes to the unit's own finance bureau for review first."""
+def month_of(at: datetime) -> str:
+    return at.astimezone(BEIJING).strftime("%Y-%m")
+
+
+async def when_requirement_submitted_open_review(
+    envelope: Envelope, *, repository: ReviewCaseRepository, clock: Clock
+) -> None:
+    """第三条: a submitted requirement goes to the unit's own finance bureau for review first; a resubmitted
+    one (round > 1) starts there again. Each round is processed once, however often it is delivered."""
     event = envelope.event()
     assert isinstance(event, RequirementSubmitted)
-    case = open_review_case(event)
-    if await repository.add(case, actor=SYSTEM, cause=envelope):
-        log.info("review opened", ticket_id=case.ticket_id, level=case.current_task.level)
+    case = await repository.get(event.ticket_id)
+    if case is None:
+        case = open_review_case(event, submitted_month=month_of(clock.now()), now=envelope.time)
+        if await repository.add(case, actor=SYSTEM, cause=envelope):
+            log.info("review opened", ticket_id=case.ticket_id, round=case.round)
+        return
+    try:
+        # A resubmission of a case that was not returned raises IllegalTransition: after the consumer's
+        # retries it goes to the dead-letter topic, where an operator sees it (it breaks intake's contract).
+        reopen_after_amendment(case, event, now=envelope.time)
+    except RoundAlreadyProcessed:
+        log.info("submission round already processed", ticket_id=event.ticket_id, round=event.round)
+        return
+    await repository.save(case, actor=SYSTEM, cause=envelope)
+    log.info("review reopened", ticket_id=case.ticket_id, round=case.round)
+
+
+async def review_requirement(
+    command: ReviewCommand, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+) -> dict[str, Any]:
+    """第六条一: forward to the level above, reject with a detailed reason, or return for amendment."""
+    policy.authorize_review(by)
+    step = REVIEW_STEPS[type(command)]
+    return await _change(
+        command.ticket_id, by, repository, correlation_id, lambda case: step(case, command, by=by, now=utcnow())
+    )
+
+
+async def review_in_batch(
+    command: ReviewInBatch, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+) -> list[dict[str, Any]]:
+    """Apply one action to each ticket on its own: one failing item changes nothing else (see the route)."""
+    policy.authorize_review(by)
+    results = []
+    for item in command.commands():
+        try:
+            case = await review_requirement(item, by=by, repository=repository, correlation_id=correlation_id)
+            results.append({"ticket_id": item.ticket_id, "ok": True, "status": case["status"]})
+        except DomainError as error:
+            results.append(
+                {
+                    "ticket_id": item.ticket_id,
+                    "ok": False,
+                    "http_status": error.status_code,
+                    "error": error.code,
+                    "message": error.message,
+                }
+            )
+    return results
+
+
+async def refine_requirement(
+    command: RefineRequirement, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+) -> dict[str, Any]:
+    """第六条二: the IT division clarifies the requirement and routes it to a business division."""
+    policy.authorize_refinement(by)
+    return await _change(
+        command.ticket_id, by, repository, correlation_id, lambda case: refine(case, command, by=by, now=utcnow())
+    )
+
+
+async def merge_requirement(
+    command: MergeRequirement, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+) -> dict[str, Any]:
+    """A duplicate joins another requirement; only the duplicate's document is written."""
+    policy.authorize_refinement(by)
+    into = await repository.get(command.into)
+    if into is None:
+        raise CaseNotFound(command.into, field="into")
+    return await _change(
+        command.ticket_id,
+        by,
+        repository,
+        correlation_id,
+        lambda case: merge(case, command, into=into, by=by, now=utcnow()),
+    )
+
+
+async def confirm_requirement(
+    command: ConfirmRequirement, *, by: Principal, repository: ReviewCaseRepository, clock: Clock, correlation_id: str
+) -> dict[str, Any]:
+    """第六条三: the business division the requirement was routed to adopts or declines it."""
+    policy.authorize_confirmation(by)
+    today = clock.now().astimezone(BEIJING).date()
+    return await _change(
+        command.ticket_id,
+        by,
+        repository,
+        correlation_id,
+        lambda case: confirm(case, command, by=by, today=today, now=utcnow()),
+    )
+
+
+async def read_case(ticket_id: str, *, reader: Principal, repository: ReviewCaseRepository) -> dict[str, Any]:
+    """One case with its tasks and history, if it lies in the reader's area."""
+    case = await repository.read(ticket_id)
+    if case is None:
+        raise CaseNotFound(ticket_id)
+    policy.authorize_read_case(reader, case["org_path"], ticket_id)
+    return case
+
+
+async def _change(
+    ticket_id: str,
+    by: Principal,
+    repository: ReviewCaseRepository,
+    correlation_id: str,
+    step: Callable[[ReviewCase], None],
+) -> dict[str, Any]:
+    case = await repository.get(ticket_id)
+    if case is None:
+        raise CaseNotFound(ticket_id)
+    step(case)
+    await repository.save(case, actor=by.actor(), correlation_id=correlation_id)
+    return view(case)
+
+
+def view(case: ReviewCase) -> dict[str, Any]:
+    """What an action answers: the case as GET /api/review-cases/{id} shows it."""
+    return {"_id": case.ticket_id, **case_state(case), "version": case.version}

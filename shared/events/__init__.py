@@ -16,6 +16,16 @@ from shared.events.dispatch import (
     WorkOrderReopened,
 )
 from shared.events.notifications import NotificationDelivered
+from shared.events.problems import (
+    BugDetails,
+    Caller,
+    ConfigurationDetails,
+    ConsultingDetails,
+    DataItem,
+    DataRepairDetails,
+    ProblemDetails,
+    ProblemReported,
+)
 from shared.events.requirements import (
     PublicationItem,
     PublicationPublished,
@@ -41,11 +51,19 @@ __all__ = [
     "SPEC_VERSION",
     "SYSTEM",
     "Actor",
+    "BugDetails",
     "CalendarDayCorrected",
+    "Caller",
+    "ConfigurationDetails",
+    "ConsultingDetails",
+    "DataItem",
+    "DataRepairDetails",
     "Envelope",
     "Event",
     "Level",
     "NotificationDelivered",
+    "ProblemDetails",
+    "ProblemReported",
     "ProgressStage",
     "PublicationItem",
     "PublicationPublished",

@@ -1,6 +1,8 @@
-"""The real infrastructure for cross-service tests: Kafka and FerretDB started by infra/stack.sh on free
-ports with a throw-away data folder (or servers given by KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL, or
-Kafka and MongoDB from testcontainers where a Docker engine answers), and every service as a process."""
+"""Session fixtures for every test directory, so one test run starts one stack.
+
+The real infrastructure: Kafka and FerretDB started by infra/stack.sh on free ports with a throw-away data
+folder (or servers given by KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL, or Kafka and MongoDB from
+testcontainers where a Docker engine answers), and every service as its own process."""
 
 import os
 from collections.abc import Iterator

@@ -1,1 +1,0 @@
-from tests.conftest import api, containers, services, stack  # noqa: F401

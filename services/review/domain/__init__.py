@@ -1,0 +1,96 @@
+"""Review's pure rules (第三条, 第六条一～四): no I/O, only state changes and the events they produce.
+
+- case.py: the `ReviewCase` aggregate, its states and tasks, opening a case on submission
+- review.py: level review — forward, reject, return, resubmission (第三条, 第六条一)
+- refinement.py: refinement, merge, confirmation (第六条二、三)
+- publication.py: the monthly publication (第六条四)
+"""
+
+from services.review.domain.case import (
+    STATUS_LABELS,
+    Decision,
+    HistoryEntry,
+    ReviewCase,
+    ReviewTask,
+    Status,
+    open_review_case,
+)
+from services.review.domain.commands import (
+    ConfirmRequirement,
+    ForwardRequirement,
+    MergeRequirement,
+    PublishMonth,
+    RefineRequirement,
+    RejectRequirement,
+    ReturnRequirement,
+    ReviewAction,
+    ReviewInBatch,
+)
+from services.review.domain.errors import (
+    CaseNotFound,
+    ConcurrentChange,
+    IllegalTransition,
+    InvalidCommand,
+    NotYourTurn,
+    RoundAlreadyProcessed,
+)
+from services.review.domain.publication import (
+    Publication,
+    PublicationEntry,
+    batch_id_for,
+    check_month,
+    draft_publication,
+    publish,
+    publish_requirement,
+)
+from services.review.domain.refinement import BUSINESS_DIVISION_IDS, confirm, merge, refine
+from services.review.domain.review import (
+    DETAILED_REASON_MIN,
+    RETURN_REASON_MIN,
+    forward,
+    reject,
+    reopen_after_amendment,
+    return_for_amendment,
+)
+
+__all__ = [
+    "BUSINESS_DIVISION_IDS",
+    "DETAILED_REASON_MIN",
+    "RETURN_REASON_MIN",
+    "STATUS_LABELS",
+    "CaseNotFound",
+    "ConcurrentChange",
+    "ConfirmRequirement",
+    "Decision",
+    "ForwardRequirement",
+    "HistoryEntry",
+    "IllegalTransition",
+    "InvalidCommand",
+    "MergeRequirement",
+    "NotYourTurn",
+    "Publication",
+    "PublicationEntry",
+    "PublishMonth",
+    "RefineRequirement",
+    "RejectRequirement",
+    "ReturnRequirement",
+    "ReviewAction",
+    "ReviewCase",
+    "ReviewInBatch",
+    "ReviewTask",
+    "RoundAlreadyProcessed",
+    "Status",
+    "batch_id_for",
+    "check_month",
+    "confirm",
+    "draft_publication",
+    "forward",
+    "merge",
+    "open_review_case",
+    "publish",
+    "publish_requirement",
+    "refine",
+    "reject",
+    "reopen_after_amendment",
+    "return_for_amendment",
+]

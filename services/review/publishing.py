@@ -1,0 +1,131 @@
+"""需求公示 (第六条四): the IT division publishes the month's decisions, and the specification is compiled.
+
+Publishing touches many documents and FerretDB has no transactions, so it goes in steps that can be
+resumed: reserve the batch as a draft (its id is unique) → mark each requirement published in this batch
+(one guarded write each; one another batch took meanwhile is left out) → complete the batch in one write
+with its PublicationPublished event. A draft a crash left behind is completed at the next start.
+"""
+
+from typing import Any
+
+from services.review import policy
+from services.review.adapters import PublicationRepository, ReviewCaseRepository
+from services.review.domain import (
+    CaseNotFound,
+    ConcurrentChange,
+    IllegalTransition,
+    Publication,
+    PublishMonth,
+    ReviewCase,
+    batch_id_for,
+    check_month,
+    draft_publication,
+    publish,
+    publish_requirement,
+)
+from services.review.publication_docx import specification_docx
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.events import SYSTEM, Actor, utcnow
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+
+async def publish_month(
+    command: PublishMonth,
+    *,
+    by: Principal,
+    cases: ReviewCaseRepository,
+    publications: PublicationRepository,
+    correlation_id: str,
+) -> dict[str, Any]:
+    """Publish the confirmed requirements (all, or those named); anything not confirmed is refused (409)."""
+    policy.authorize_publish(by)
+    check_month(command.month)
+    if command.submitted_month:
+        check_month(command.submitted_month, "submitted_month")
+    selected = await _selected(command, cases)
+    now = utcnow()
+    sequence = await publications.next_sequence(command.month)
+    publication = draft_publication(selected, month=command.month, sequence=sequence, by=by, now=now)
+    while not await publications.reserve(publication):
+        sequence += 1
+        publication.batch_id = batch_id_for(command.month, sequence)
+    await _complete(
+        publication, {case.ticket_id: case for case in selected}, by.actor(), cases, publications, correlation_id
+    )
+    if publication.status != "published":
+        raise ConcurrentChange(publication.batch_id)
+    log.info("publication published", batch_id=publication.batch_id, items=len(publication.entries))
+    return await read_publication(publication.batch_id, reader=by, publications=publications)
+
+
+async def resume_drafts(*, cases: ReviewCaseRepository, publications: PublicationRepository) -> None:
+    """Complete the batches a crash left as drafts (run at start)."""
+    for publication in await publications.drafts():
+        log.warning("completing an unfinished publication", batch_id=publication.batch_id)
+        await _complete(publication, {}, SYSTEM, cases, publications, None)
+
+
+async def list_publications(
+    *, reader: Principal, publications: PublicationRepository, month: str | None, limit: int, skip: int
+) -> list[dict[str, Any]]:
+    policy.authorize_read_publications(reader)
+    return await publications.list_published(month=month, limit=limit, skip=skip)
+
+
+async def read_publication(batch_id: str, *, reader: Principal, publications: PublicationRepository) -> dict[str, Any]:
+    policy.authorize_read_publications(reader)
+    publication = await publications.read(batch_id)
+    if publication is None:
+        raise NotFound("publication_not_found", f"公示 {batch_id} 不存在 (no such publication)")
+    return publication
+
+
+async def specification(batch_id: str, *, reader: Principal, publications: PublicationRepository) -> bytes:
+    """软件需求说明书 (第十二条二) of a batch's adopted requirements, as .docx."""
+    policy.authorize_specification(reader)
+    return specification_docx(await read_publication(batch_id, reader=reader, publications=publications))
+
+
+async def _selected(command: PublishMonth, cases: ReviewCaseRepository) -> list[ReviewCase]:
+    if not command.ticket_ids:
+        return await cases.publishable(submitted_month=command.submitted_month)
+    ticket_ids = list(dict.fromkeys(command.ticket_ids))
+    found = await cases.get_many(ticket_ids)
+    for ticket_id in ticket_ids:
+        if ticket_id not in found:
+            raise CaseNotFound(ticket_id, field="ticket_ids")
+    return [found[ticket_id] for ticket_id in ticket_ids]
+
+
+async def _complete(
+    publication: Publication,
+    loaded: dict[str, ReviewCase],
+    actor: Actor,
+    cases: ReviewCaseRepository,
+    publications: PublicationRepository,
+    correlation_id: str | None,
+) -> None:
+    published = set()
+    for ticket_id in publication.ticket_ids:
+        case = loaded.get(ticket_id) or await cases.get(ticket_id)
+        if case is not None and await _mark_published(case, publication, actor, cases, correlation_id):
+            published.add(ticket_id)
+    publish(publication, published=published, now=utcnow())
+    await publications.complete(publication, actor=actor, correlation_id=correlation_id)
+
+
+async def _mark_published(
+    case: ReviewCase, publication: Publication, actor: Actor, cases: ReviewCaseRepository, correlation_id: str | None
+) -> bool:
+    if case.batch_id == publication.batch_id:
+        return True  # marked before a crash
+    try:
+        publish_requirement(case, batch_id=publication.batch_id, by=actor, now=utcnow())
+        await cases.save(case, actor=actor, correlation_id=correlation_id)
+    except (IllegalTransition, ConcurrentChange) as error:
+        log.warning("requirement left out of the publication", ticket_id=case.ticket_id, reason=error.code)
+        return False
+    return True
