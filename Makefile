@@ -5,19 +5,33 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install infra stop status lint format bench clean
+WEB_STAMP := web/dist/.built
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package-lock.json
 
-## run: install what is missing, start Kafka, FerretDB, every service and demo data; Ctrl-C stops all
-run: install
+.PHONY: run test install web browser infra stop status lint format bench clean
+
+## run: install what is missing, start Kafka, FerretDB, every service, demo data and the web UI; Ctrl-C stops all
+run: install web
 	$(PY) -m infra.launcher run
 
 ## test: the same installation, infrastructure on its own ports and a throw-away folder, then pytest
-test: install
+##       (browser journeys in headless Chromium included)
+test: install web browser
 	@mkdir -p reports
 	$(PY) -m pytest --junitxml=reports/junit.xml $(PYTEST_ARGS)
 
 install: $(STAMP)
 	infra/stack.sh install
+
+## web: build the web UI once (and again when its sources change) into web/dist, served by the portal
+web: $(WEB_STAMP)
+$(WEB_STAMP): $(WEB_SOURCES)
+	cd web && npm ci --no-audit --no-fund && npm run build
+	touch $(WEB_STAMP)
+
+## browser: Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+browser:
+	@{ command -v chromium && fc-list :lang=zh | grep -q . ; } >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; }
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,4 +60,4 @@ bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean: stop
-	rm -rf .data reports
+	rm -rf .data reports web/dist

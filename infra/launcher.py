@@ -8,6 +8,7 @@ ports and a throw-away data folder.
 """
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -119,6 +120,8 @@ class Stack:
             "FD_TOPIC_PREFIX": self.topic_prefix,
             "FD_KEYS_DIR": str(self.state_dir / "keys"),
             "FD_RELAY_INTERVAL_SECONDS": "0.5",
+            # The portal serves the web UI and forwards its /gw/<service>/... calls to the other services.
+            "FD_SERVICE_URLS": json.dumps({name: f"http://127.0.0.1:{self.ports.http(name)}" for name in SERVICES}),
             **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
         }
 

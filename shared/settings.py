@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +19,13 @@ class Settings(BaseSettings):
         "127.0.0.1:9092",
         validation_alias=AliasChoices("FD_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
+    # Kafka client security (shared.bus.kafka_security). The defaults are the local stack's PLAINTEXT;
+    # docker-compose gives each service SASL_PLAINTEXT, SCRAM-SHA-512 and its own principal
+    # (docs/decisions/0007-kafka-sasl-acls.md).
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
     mongodb_url: str = Field(
         "mongodb://127.0.0.1:27017/",
         validation_alias=AliasChoices("FD_MONGODB_URL", "MONGODB_URL"),
@@ -35,6 +42,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = 15
     sign_in_per_minute: int = 20
     submissions_per_minute: int = 30
+    # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
+    service_urls: dict[str, str] = Field(default_factory=dict)
+    web_dist: Path = ROOT / "web" / "dist"
     # Business clock start (see shared/clock.py); unset in production.
     clock_start: datetime | None = None
     relay_interval_seconds: float = 0.5

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.portal.adapters import INDEXES, Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, subscribe, subscribe_audit
+from services.portal.gateway import build_gateway, mount_web_ui
 from services.portal.handlers import TokenPolicy
 from shared.audit import INDEXES as AUDIT_INDEXES
 from shared.audit import AuditLog
@@ -34,4 +35,6 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
     )
-    return create_app(runtime, title="fiscaldesk portal", routers=[router])
+    app = create_app(runtime, title="fiscaldesk portal", routers=[router, build_gateway(settings.service_urls)])
+    mount_web_ui(app, settings.web_dist)  # last: its catch-all route must not shadow the API
+    return app

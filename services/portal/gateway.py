@@ -1,0 +1,53 @@
+"""The web UI's one origin: the portal serves the built UI and forwards `/gw/<service>/<path>` to the
+service (intake, review, dispatch, notify), so the browser needs no CORS and every service keeps checking
+the bearer token itself. In production a reverse proxy may route these paths instead."""
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from shared.errors import NotFound
+
+FORWARDED_HEADERS = ("authorization", "content-type", "accept", "x-correlation-id")
+RETURNED_HEADERS = ("content-type", "content-disposition", "retry-after", "x-correlation-id")
+
+
+def build_gateway(service_urls: dict[str, str]) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    client = httpx.AsyncClient(timeout=30)
+
+    @router.api_route("/gw/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def forward(service: str, path: str, request: Request) -> Response:
+        base = service_urls.get(service)
+        if base is None or service == "portal":
+            raise NotFound("no_such_service", f"没有服务 {service} (no such service)")
+        upstream = await client.request(
+            request.method,
+            f"{base}/{path}",
+            params=request.query_params,
+            content=await request.body(),
+            headers={k: v for k, v in request.headers.items() if k in FORWARDED_HEADERS},
+        )
+        headers = {k: v for k, v in upstream.headers.items() if k in RETURNED_HEADERS}
+        return Response(upstream.content, status_code=upstream.status_code, headers=headers)
+
+    return router
+
+
+def mount_web_ui(app: FastAPI, dist: Path) -> None:
+    """Serve the built UI (web/dist) with a fallback to index.html for the UI's own routes."""
+    if not (dist / "index.html").exists():
+        return
+    app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    root = dist.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:  # sync: FastAPI runs it in a thread, the file checks may block
+        candidate = (root / path).resolve()
+        if path and candidate.is_file() and root in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(dist / "index.html", headers={"cache-control": "no-cache"})

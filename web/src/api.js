@@ -1,0 +1,75 @@
+// One way to call every service: the portal directly, the others through its gateway (/gw/<service>/...).
+// Errors come back as { status, error, message, detail } so forms can show the field and the rule.
+import { ElMessage } from 'element-plus'
+import router from './router.js'
+
+const KEY = 'fd.session'
+
+export function session() {
+  return JSON.parse(localStorage.getItem(KEY) || 'null')
+}
+
+export function hasRole(...roles) {
+  const user = session()?.user
+  return !!user && roles.some((role) => user.roles.includes(role))
+}
+
+export function saveSession(tokens) {
+  localStorage.setItem(KEY, JSON.stringify(tokens))
+}
+
+export function clearSession() {
+  localStorage.removeItem(KEY)
+}
+
+function url(service, path) {
+  return service === 'portal' ? path : `/gw/${service}${path}`
+}
+
+async function refresh() {
+  const current = session()
+  if (!current?.refresh_token) return false
+  const response = await fetch('/api/auth/refresh', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh_token: current.refresh_token }),
+  })
+  if (!response.ok) return false
+  saveSession(await response.json())
+  return true
+}
+
+export async function call(service, path, { method = 'GET', body, form, raw = false, quiet = false } = {}, retried = false) {
+  const headers = {}
+  const token = session()?.access_token
+  if (token) headers.authorization = `Bearer ${token}`
+  let payload
+  if (form) payload = form
+  else if (body !== undefined) {
+    headers['content-type'] = 'application/json'
+    payload = JSON.stringify(body)
+  }
+  const response = await fetch(url(service, path), { method, headers, body: payload })
+  if (response.status === 401 && !retried && (await refresh())) return call(service, path, { method, body, form, raw, quiet }, true)
+  if (response.status === 401 && path !== '/api/auth/login') {
+    clearSession()
+    router.push('/login')
+  }
+  if (!response.ok) {
+    const error = await response.json().catch(() => ({ message: response.statusText }))
+    error.status = response.status
+    if (!quiet) ElMessage.error(describe(error))
+    throw error
+  }
+  if (raw) return response
+  return response.status === 204 ? null : response.json()
+}
+
+export function describe(error) {
+  const fields = (error.detail || []).map((d) => `${d.field}: ${d.message}`).join('；')
+  return fields ? `${error.message}（${fields}）` : error.message
+}
+
+export const get = (service, path, options) => call(service, path, options)
+export const post = (service, path, body, options = {}) => call(service, path, { ...options, method: 'POST', body })
+export const put = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PUT', body })

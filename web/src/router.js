@@ -1,0 +1,30 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { session } from './api.js'
+
+const view = (name) => () => import(`./views/${name}.vue`)
+
+const routes = [
+  { path: '/login', component: view('Login'), meta: { public: true } },
+  {
+    path: '/',
+    component: view('Layout'),
+    children: [
+      { path: '', redirect: '/home' },
+      { path: 'home', component: view('Home') },
+      { path: 'submit', component: view('SubmitRequirement') },
+      { path: 'import', component: view('ImportSpreadsheet') },
+      { path: 'tickets', component: view('Tickets') },
+      { path: 'tickets/:id', component: view('TicketDetail'), props: true },
+      { path: 'review', component: view('ReviewQueue') },
+      { path: 'refinement', component: view('RefinementQueue') },
+      { path: 'confirmation', component: view('ConfirmationQueue') },
+      { path: 'publications', component: view('Publications') },
+      { path: 'notifications', component: view('Notifications') },
+      { path: 'announcements', component: view('Announcements') },
+    ],
+  },
+]
+
+const router = createRouter({ history: createWebHistory(), routes })
+router.beforeEach((to) => (to.meta.public || session() ? true : { path: '/login', query: { next: to.fullPath } }))
+export default router
