@@ -1,20 +1,139 @@
-"""Dispatch's HTTP API: work orders (第六条五、六). Vendors see only their own."""
+"""Dispatch's HTTP API (第六条五～八): parse, call a handler or a query. Rules live in the domain and policy."""
 
-from fastapi import APIRouter
-from pymongo.asynchronous.collection import AsyncCollection
+from datetime import date
+from typing import Annotated, Literal
 
-from services.dispatch import policy
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.dispatch import handlers, queries
+from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
+from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportProgress, VerifyDelivery
 from shared.auth import CurrentUser
-from shared.outbox import OUTBOX_FIELD
+from shared.clock import Clock
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+Url = Annotated[Text, StringConstraints(max_length=500)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Skip = Annotated[int, Query(ge=0)]
 
 
-def build_router(work_orders: AsyncCollection) -> APIRouter:
-    router = APIRouter(prefix="/api/work-orders", tags=["work orders"])
+class WorkOrderCreate(BaseModel):
+    """派发工单 (第六条五). Without `priority`, an urgent requirement is P1; others must give one."""
 
-    @router.get("")
-    async def list_work_orders(user: CurrentUser) -> list[dict]:
-        """The IT division sees every work order; a vendor only those dispatched to it."""
-        query = policy.work_order_filter(user)
-        return await work_orders.find(query, {OUTBOX_FIELD: 0}).sort("_id", 1).to_list()
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: Id
+    vendor_id: Id = Field(description="开发公司: vendor-a / vendor-b")
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    effort_days: float = Field(allow_inf_nan=False, description="开发工作量 (人天), > 0 且 ≤ 1000")
+    planned_start: date
+    planned_delivery: date
+
+
+class ProgressReport(BaseModel):
+    """开发测试 (第六条六): the same content as a VendorProgressReported message (docs/integration/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Literal["accepted", "in_development", "in_testing", "delivered"]
+    version: Annotated[Text, StringConstraints(max_length=50)] | None = Field(None, description="交付时必填")
+    note: Annotated[Text, StringConstraints(max_length=2000)] = ""
+
+
+class VerificationResult(BaseModel):
+    """业务验证 (第六条七): passed or failed, with the requester's reason (at least 5 characters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["passed", "failed"]
+    reason: Annotated[Text, StringConstraints(max_length=2000)]
+
+
+class ReleaseCreate(BaseModel):
+    """部署上线 (第六条八): the upgrade notice, with the updated manual, video and report guide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    release_date: date
+    title: Annotated[Text, StringConstraints(min_length=2, max_length=100)]
+    notes: Annotated[Text, StringConstraints(max_length=5000)] = ""
+    ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    manual_url: Url = ""
+    video_url: Url = ""
+    report_guide_url: Url = ""
+
+
+def build_router(cases: DispatchCaseRepository, releases: ReleaseRepository, clock: Clock) -> APIRouter:
+    router = APIRouter(prefix="/api")
+
+    @router.get("/dispatch-queue", tags=["work orders"])
+    async def queue(user: CurrentUser, limit: Limit = 100, skip: Skip = 0) -> list[dict]:
+        """IT division: adopted requirements not yet dispatched, urgent first."""
+        return await queries.dispatch_queue(user, cases=cases, limit=limit, skip=skip)
+
+    @router.post("/work-orders", tags=["work orders"], status_code=status.HTTP_201_CREATED)
+    async def dispatch(body: WorkOrderCreate, user: CurrentUser, request: Request) -> dict:
+        """IT division: dispatch an adopted requirement to a vendor (409 while one is open)."""
+        command = DispatchWorkOrder(**body.model_dump())
+        return await handlers.dispatch(
+            command, dispatcher=user, cases=cases, clock=clock, correlation_id=request.state.correlation_id
+        )
+
+    @router.get("/work-orders", tags=["work orders"])
+    async def list_work_orders(
+        user: CurrentUser,
+        stage: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+        overdue: bool | None = None,
+        limit: Limit = 100,
+        skip: Skip = 0,
+    ) -> list[dict]:
+        """The IT division and auditors see every work order; a vendor only those dispatched to it."""
+        return await queries.list_work_orders(
+            user, cases=cases, clock=clock, status=stage, overdue=overdue, limit=limit, skip=skip
+        )
+
+    @router.get("/work-orders/{work_order_id}", tags=["work orders"])
+    async def read_work_order(work_order_id: str, user: CurrentUser) -> dict:
+        return await queries.get_work_order(work_order_id, user, cases=cases, clock=clock)
+
+    @router.post("/work-orders/{work_order_id}/progress", tags=["work orders"])
+    async def report(work_order_id: str, body: ProgressReport, user: CurrentUser, request: Request) -> dict:
+        """Vendor: report a stage of its own work order (the HTTP alternative to the vendor-progress topic)."""
+        command = ReportProgress(work_order_id, body.stage, body.version, body.note)
+        return await handlers.report_progress_over_http(
+            command, reporter=user, cases=cases, correlation_id=request.state.correlation_id
+        )
+
+    @router.get("/verifications", tags=["verification"])
+    async def my_verifications(user: CurrentUser) -> list[dict]:
+        """The deliveries the signed-in user is asked to verify, as the requester."""
+        return await queries.pending_verifications(user, cases=cases)
+
+    @router.post("/verifications/{ticket_id}", tags=["verification"])
+    async def verify(ticket_id: str, body: VerificationResult, user: CurrentUser, request: Request) -> dict:
+        """The requester: pass, or fail with the reason (the work order goes back to the vendor)."""
+        command = VerifyDelivery(ticket_id, passed=body.outcome == "passed", reason=body.reason)
+        return await handlers.verify(command, verifier=user, cases=cases, correlation_id=request.state.correlation_id)
+
+    @router.post("/releases", tags=["releases"], status_code=status.HTTP_201_CREATED)
+    async def announce(body: ReleaseCreate, user: CurrentUser, request: Request) -> dict:
+        """IT division: announce a release of verified requirements."""
+        command = AnnounceRelease(**{**body.model_dump(), "ticket_ids": tuple(body.ticket_ids)})
+        return await handlers.announce(
+            command,
+            announcer=user,
+            cases=cases,
+            releases=releases,
+            clock=clock,
+            correlation_id=request.state.correlation_id,
+        )
+
+    @router.get("/releases", tags=["releases"])
+    async def list_releases(user: CurrentUser, limit: Limit = 50, skip: Skip = 0) -> list[dict]:
+        """Every signed-in user: release announcements, newest first."""
+        return await queries.list_releases(releases, limit=limit, skip=skip)
 
     return router

@@ -1,0 +1,39 @@
+"""Dispatch's Kafka entry points: what it learns from review, from vendors and from itself.
+
+Each group commits only after its handler succeeded (shared.bus); handlers are idempotent (deterministic
+ids, inserts that skip duplicates, stages that only move forward), so a redelivery changes nothing.
+"""
+
+from functools import partial
+
+from services.dispatch.adapters import DispatchCaseRepository
+from services.dispatch.handlers import (
+    when_requirement_confirmed_open_case,
+    when_requirement_released_close_case,
+    when_vendor_progress_reported_advance_work_order,
+)
+from shared.runtime import Runtime
+
+GROUP = "dispatch"
+PROGRESS_GROUP = "dispatch-progress"
+RELEASES_GROUP = "dispatch-releases"
+
+
+def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
+    topics = runtime.topics
+    runtime.subscribe(
+        topics.review_events,
+        group=GROUP,
+        handlers={"RequirementConfirmed": partial(when_requirement_confirmed_open_case, cases=cases)},
+    )
+    runtime.subscribe(
+        topics.vendor_progress,
+        group=PROGRESS_GROUP,
+        handlers={"VendorProgressReported": partial(when_vendor_progress_reported_advance_work_order, cases=cases)},
+    )
+    # A release is one write of the releases collection; the cases it names follow from its events.
+    runtime.subscribe(
+        topics.dispatch_events,
+        group=RELEASES_GROUP,
+        handlers={"RequirementReleased": partial(when_requirement_released_close_case, cases=cases)},
+    )
