@@ -4,6 +4,9 @@ Producers: acks=all and idempotence on. Consumers: an explicit group id, reading
 offset when the group is new, and an ack policy that commits only after the handler succeeded
 (FastStream's default acknowledges first and can lose messages). A handler that keeps failing sends
 the message to the dead-letter topic with its error, from where `python -m shared.deadletter` replays it.
+
+Security: PLAINTEXT unless the settings ask for SASL (`kafka_security`); docker-compose gives every service
+its own SCRAM principal, and ACLs decide what it may read and write (docs/decisions/0007-kafka-sasl-acls.md).
 """
 
 import asyncio
@@ -12,9 +15,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.helpers import create_ssl_context
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import Counter
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
@@ -22,6 +28,7 @@ from pymongo.errors import ConnectionFailure
 from shared.events import Envelope, utcnow
 from shared.inbox import Inbox
 from shared.logs import bound_contextvars, get_logger
+from shared.settings import Settings
 from shared.topics import PARTITIONS, Topics
 
 log = get_logger(__name__)
@@ -33,8 +40,49 @@ CONSUMED = Counter("fiscaldesk_events_consumed_total", "Events handled by consum
 # leave the offset uncommitted and let the message come again.
 TRANSIENT = (ConnectionFailure, KafkaError, OSError)
 
+PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS: dict[str, type[SASLScram512 | SASLScram256 | SASLPlaintext]] = {
+    "SCRAM-SHA-512": SASLScram512,
+    "SCRAM-SHA-256": SASLScram256,
+    "PLAIN": SASLPlaintext,
+}
 
-def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+
+def kafka_security(settings: Settings) -> BaseSecurity | None:
+    """How this process authenticates to Kafka: the one mapping from the FD_KAFKA_* settings.
+
+    None for PLAINTEXT (the default, the local stack: nothing changes). SASL_PLAINTEXT or SASL_SSL with a
+    mechanism (SCRAM-SHA-512 when none is given), username and password: the FastStream security object
+    for the broker; `kafka_client_options` turns it into aiokafka's arguments for the other clients.
+    """
+    protocol = settings.kafka_security_protocol.upper()
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"FD_KAFKA_SECURITY_PROTOCOL must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    # aiokafka needs a context for TLS; the default one checks the broker against the system's CAs.
+    ssl_context = create_ssl_context() if protocol.endswith("SSL") else None
+    if not protocol.startswith("SASL_"):
+        if settings.kafka_sasl_mechanism or settings.kafka_username or settings.kafka_password:
+            raise ValueError(f"Kafka SASL settings are given but FD_KAFKA_SECURITY_PROTOCOL is {protocol}")
+        return BaseSecurity(ssl_context=ssl_context) if ssl_context else None
+    mechanism = (settings.kafka_sasl_mechanism or "SCRAM-SHA-512").upper()
+    if mechanism not in SASL_MECHANISMS:
+        raise ValueError(f"FD_KAFKA_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}, not {mechanism!r}")
+    if not settings.kafka_username or settings.kafka_password is None:
+        raise ValueError(f"{protocol} needs FD_KAFKA_USERNAME and FD_KAFKA_PASSWORD")
+    return SASL_MECHANISMS[mechanism](
+        username=settings.kafka_username,
+        password=settings.kafka_password.get_secret_value(),
+        ssl_context=ssl_context,
+    )
+
+
+def kafka_client_options(security: BaseSecurity | None) -> dict[str, Any]:
+    """The same security as keyword arguments of aiokafka's clients (admin, consumer, producer), by
+    FastStream's own mapping, so the broker and the plain clients cannot disagree. {} for PLAINTEXT."""
+    return parse_security(security)
+
+
+def make_broker(bootstrap_servers: str, client_id: str, security: BaseSecurity | None = None) -> KafkaBroker:
     """Creating the broker opens no connection; it connects when the FastAPI lifespan starts it."""
     return KafkaBroker(
         bootstrap_servers,
@@ -43,22 +91,30 @@ def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
         enable_idempotence=True,
         request_timeout_ms=15000,
         logger=None,
+        security=security,
     )
 
 
-async def ensure_topics(bootstrap_servers: str, names: list[str], timeout: float = 60.0) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, names: list[str], timeout: float = 60.0, *, security: BaseSecurity | None = None
+) -> None:
     """Create the topics that are missing (partitions keyed by ticket id keep one ticket in order)."""
     deadline = time.monotonic() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options(security))
         try:
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [n for n in names if n not in existing]
             if missing:
-                await admin.create_topics(
+                response = await admin.create_topics(
                     [NewTopic(n, num_partitions=PARTITIONS, replication_factor=1) for n in missing]
                 )
+                # aiokafka returns per-topic errors instead of raising them: name any but "already exists"
+                # (another service was quicker), so that a missing CREATE grant shows in the log.
+                for topic, code, *_ in response.topic_errors:
+                    if code not in (0, TopicAlreadyExistsError.errno):
+                        log.warning("topic not created", topic=topic, error=for_code(code).__name__)
             return
         except TopicAlreadyExistsError:
             return

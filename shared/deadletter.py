@@ -6,6 +6,10 @@
 Each dead-letter record holds the original message (topic, partition, offset, key, body), the consumer
 group that failed and its error. `replay` publishes the original body again to its original topic with
 its key; the consumers' inbox makes a replay of something that meanwhile succeeded harmless.
+
+Against a Kafka with SASL/SCRAM and ACLs (docker-compose), give a principal that may read the dead-letter
+topic and, for `replay`, write the original topics: FD_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT,
+FD_KAFKA_SASL_MECHANISM=SCRAM-SHA-512, FD_KAFKA_USERNAME=admin, FD_KAFKA_PASSWORD=… (docs/operations-docker.md).
 """
 
 import argparse
@@ -17,20 +21,24 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
+from faststream.security import BaseSecurity
 
+from shared.bus import kafka_client_options, kafka_security
+from shared.settings import Settings
 from shared.topics import Topics
 
 
-async def read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+async def read_all(bootstrap: str, topic: str, security: BaseSecurity | None = None) -> list[dict[str, Any]]:
     """Every record on the dead-letter topic, oldest first (read without a consumer group)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    options = kafka_client_options(security)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
         [description] = await admin.describe_topics([topic])
     finally:
         await admin.close()
     partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -47,8 +55,10 @@ async def read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
         await consumer.stop()
 
 
-async def replay(bootstrap: str, records: list[dict[str, Any]]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+async def replay(bootstrap: str, records: list[dict[str, Any]], security: BaseSecurity | None = None) -> int:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **kafka_client_options(security)
+    )
     await producer.start()
     try:
         for record in records:
@@ -67,7 +77,8 @@ def main() -> None:
     parser.add_argument("--group", help="only records this consumer group gave up on")
     parser.add_argument("--offset", type=int, help="only the record at this dead-letter offset")
     args = parser.parse_args()
-    records = asyncio.run(read_all(args.bootstrap, Topics(args.prefix).dead_letter))
+    security = kafka_security(Settings())  # FD_KAFKA_SECURITY_PROTOCOL and the rest; PLAINTEXT if unset
+    records = asyncio.run(read_all(args.bootstrap, Topics(args.prefix).dead_letter, security))
     records = [
         r
         for r in records
@@ -79,7 +90,7 @@ def main() -> None:
             print(f"{r['failed_at']}  {r['group']:<12} {r['topic']}@{r['offset']}  key={r['key']}  {r['error'][:120]}")
         print(f"{len(records)} dead-lettered message(s)")
     else:
-        print(f"replayed {asyncio.run(replay(args.bootstrap, records))} message(s)")
+        print(f"replayed {asyncio.run(replay(args.bootstrap, records, security))} message(s)")
 
 
 if __name__ == "__main__":

@@ -8,17 +8,17 @@ import time
 from typing import Any
 
 from aiokafka.errors import KafkaError
-from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.auth import KeySet
-from shared.bus import Consumers, Handler, ensure_topics, make_broker
+from shared.bus import Consumers, Handler, ensure_topics, kafka_security, make_broker
 from shared.clock import Clock
 from shared.inbox import INBOX, Inbox
 from shared.inbox import INDEXES as INBOX_INDEXES
 from shared.logs import get_logger
 from shared.outbox import OutboxRelay, OutboxWriter, outbox_index
+from shared.periodic import PeriodicTask
 from shared.settings import Settings
-from shared.store import IndexSpec, ensure_indexes, make_client, wait_for_database
+from shared.store import DocumentLocks, IndexSpec, SerializedCollection, ensure_indexes, make_client, wait_for_database
 from shared.topics import Topics
 
 log = get_logger(__name__)
@@ -31,19 +31,25 @@ class Runtime:
         self.clock = Clock(settings.clock_start)
         self.client = make_client(settings.mongodb_url)
         self.db = self.client[settings.database_name]
-        self.broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        self.kafka_security = kafka_security(settings)
+        self.broker = make_broker(
+            settings.kafka_bootstrap_servers, client_id=settings.service_name, security=self.kafka_security
+        )
         self.inbox = Inbox(self.db[INBOX])
         self.consumers = Consumers(self.broker, self.inbox, self.topics, settings.consumer_attempts)
         self.outbox = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
         self.keys = KeySet(settings.keys_dir)
         self._indexes: list[IndexSpec] = list(INBOX_INDEXES)
-        self._aggregates: list[AsyncCollection] = []
+        self.locks = DocumentLocks()
+        self._aggregates: list[SerializedCollection] = []
+        self.background: list[PeriodicTask] = []
         self.relay = OutboxRelay(self._aggregates, self._publish, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []
 
-    def aggregates(self, name: str) -> AsyncCollection:
-        """A collection whose documents carry an outbox; the relay publishes from it."""
-        collection = self.db[name]
+    def aggregates(self, name: str) -> SerializedCollection:
+        """A collection whose documents carry an outbox; the relay publishes from it. Updates of one of
+        its documents (the service's and the relay's) wait for each other (see SerializedCollection)."""
+        collection = SerializedCollection(self.db[name], self.locks)
         self._aggregates.append(collection)
         self._indexes.append(outbox_index(name))
         return collection
@@ -60,9 +66,15 @@ class Runtime:
     async def start(self) -> None:
         await wait_for_database(self.db)
         await ensure_indexes(self.db, self._indexes)
-        await ensure_topics(self.settings.kafka_bootstrap_servers, [*self.topics.static, *self.extra_topics])
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            [*self.topics.static, *self.extra_topics],
+            security=self.kafka_security,
+        )
         await self._start_broker()
         self.relay.start()
+        for task in self.background:
+            await task.start()
         log.info("service started")
 
     async def _start_broker(self, timeout: float = 60.0) -> None:
@@ -79,6 +91,8 @@ class Runtime:
                 await asyncio.sleep(1)
 
     async def stop(self) -> None:
+        for task in self.background:
+            await task.stop()
         await self.relay.stop()
         await self.broker.stop()
         await self.client.close()

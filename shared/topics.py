@@ -8,6 +8,7 @@ on their own; work orders go to one topic per vendor, so a vendor can be given a
 from dataclasses import dataclass
 
 from shared.events import (
+    PROBLEM_FLOW_EVENTS,
     CalendarDayCorrected,
     Event,
     NotificationDelivered,
@@ -77,6 +78,11 @@ class Topics:
         return f"{self.prefix}.dispatch-events"
 
     @property
+    def problem_events(self) -> str:
+        """Review's problem cases (第七条–第十一条): every step, SLA warnings and breaches, FAQ entries."""
+        return f"{self.prefix}.problem-events"
+
+    @property
     def notifications(self) -> str:
         return f"{self.prefix}.notifications"
 
@@ -93,6 +99,7 @@ class Topics:
             self.review_events,
             self.vendor_progress,
             self.dispatch_events,
+            self.problem_events,
             self.notifications,
             self.dead_letter,
         ]
@@ -100,9 +107,17 @@ class Topics:
     @property
     def ticket_events(self) -> list[str]:
         """Every topic whose events belong to a ticket's history (timelines, audit, notifications)."""
-        return [self.requirements, *self.all_review_tasks, self.review_events, self.dispatch_events]
+        return [
+            self.requirements,
+            *self.all_review_tasks,
+            self.review_events,
+            self.dispatch_events,
+            self.problem_events,
+        ]
 
     def for_event(self, event: Event) -> str:
+        if isinstance(event, PROBLEM_FLOW_EVENTS):
+            return self.problem_events
         match event:
             case RequirementSubmitted() | SubmissionWindowOpened() | CalendarDayCorrected() | ProblemReported():
                 return self.requirements

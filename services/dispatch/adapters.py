@@ -10,10 +10,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from services.dispatch.domain import CaseStatus, DispatchCase, HistoryEntry, Release, WorkOrder, WorkOrderStatus
-from services.dispatch.serialized import SerializedCollection
 from shared.errors import DomainError
 from shared.events import Actor, Envelope
 from shared.outbox import OUTBOX_FIELD, OutboxWriter
+from shared.store import SerializedCollection
 
 HIDDEN = {OUTBOX_FIELD: 0}
 

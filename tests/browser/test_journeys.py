@@ -35,7 +35,13 @@ def review_forward(ui, reviewer: str, ticket_id: str, screenshot: str | None = N
     expect(page.get_by_text("已办理")).to_be_visible()
 
 
-def test_journey_requirement_from_submission_to_publication(ui) -> None:
+def pick_date(page, label: str, value: str) -> None:
+    field = page.get_by_label(label)
+    field.fill(value)
+    field.press("Enter")
+
+
+def test_journey_requirement_from_submission_to_release(ui) -> None:
     title = "浏览器旅程：指标查询增加导出"
     ticket_id = submit_requirement(ui, title)
 
@@ -68,9 +74,63 @@ def test_journey_requirement_from_submission_to_publication(ui) -> None:
     expect(page.locator("[data-test=publications]")).to_contain_text(ticket_id, timeout=20_000)
     it.screenshot("publication-board")
 
+    # 派发工单 (第六条五): the adopted requirement reaches dispatch over Kafka.
+    page = it.open("/work-orders")
+    row = page.locator("[data-test=dispatch-queue] tr", has_text=ticket_id)
+    expect(row).to_be_visible(timeout=20_000)
+    row.get_by_role("button", name="派发工单").click()
+    page.locator("[data-test=vendor]").click()
+    page.get_by_role("option", name=re.compile("北疆软件")).click()
+    page.locator(".el-dialog .el-radio-button", has_text="P1").click()
+    pick_date(page, "计划开始", "2026-12-02")
+    pick_date(page, "计划交付", "2026-12-20")
+    page.locator("[data-test=dispatch]").click()
+    expect(page.get_by_text("工单已派发")).to_be_visible()
+    it.screenshot("it-division-work-orders")
+
+    # 开发测试 (第六条六): the vendor reports each stage.
+    vendor = ui("vendor1")
+    page = vendor.open("/work-orders")
+    for stage in ("已接单", "开发中", "测试中"):
+        row = page.locator("[data-test=work-orders] tr", has_text=title)
+        row.get_by_role("button", name=stage).click()
+        expect(page.get_by_text("进度已报送").last).to_be_visible()
+    page.locator("[data-test=work-orders] tr", has_text=title).get_by_role("button", name="已交付").click()
+    page.get_by_label("版本号").fill("V3.2.0")
+    page.locator("[data-test=deliver]").click()
+    expect(page.get_by_text("等待需求用户验证")).to_be_visible()
+    vendor.screenshot("vendor-work-orders")
+
+    # 业务验证 (第六条七): the unit verifies the delivery.
     unit = ui("submitter")
+    page = unit.open("/verifications")
+    row = page.locator("[data-test=verifications] tr", has_text=ticket_id)
+    expect(row).to_be_visible(timeout=20_000)
+    unit.screenshot("unit-verification")
+    row.get_by_role("button", name="验证通过").click()
+    page.locator("[data-test=verify]").click()
+    expect(page.get_by_text("验证结果已提交")).to_be_visible()
+
+    # 部署上线 (第六条八): the IT division announces the release; everyone sees the announcement.
+    page = it.open("/releases")
+    page.get_by_label("版本号").fill("V3.2.0")
+    pick_date(page, "升级日期", "2026-12-15")
+    page.get_by_label("标题").fill("12 月系统升级")
+    page.get_by_label("升级说明").fill("新增指标查询导出功能。")
+    page.locator("[data-test=release-tickets]").click()
+    page.get_by_role("option", name=re.compile(ticket_id)).click()
+    page.get_by_label("版本号").click()  # close the drop-down
+    page.get_by_label("操作手册链接").fill("https://manuals.example/v3.2.0")
+    page.locator("[data-test=release]").click()
+    expect(page.get_by_text("升级通知已发布")).to_be_visible()
+    it.screenshot("it-division-releases")
+
+    page = unit.open("/announcements")
+    expect(page.locator("[data-test=announcement]").first).to_contain_text("V3.2.0", timeout=20_000)
+    unit.screenshot("announcements-release")
     page = unit.open(f"/tickets/{ticket_id}")
-    expect(page.locator("[data-test=timeline]")).to_contain_text("需求确认", timeout=20_000)
+    expect(page.locator("[data-test=timeline]")).to_contain_text("部署上线", timeout=20_000)
+    expect(page.locator("[data-test=status]")).to_have_text("已上线", timeout=20_000)
     unit.screenshot("ticket-timeline")
 
 

@@ -14,11 +14,11 @@ from infra.launcher import Stack
 from services.dispatch.adapters import ConcurrentChange, DispatchCaseRepository
 from services.dispatch.domain import ReportProgress, dispatch_work_order, open_dispatch_case, report_progress
 from services.dispatch.handlers import flag_overdue_work_orders
-from services.dispatch.serialized import DocumentLocks, SerializedCollection
 from services.dispatch.tests.factories import BIZDIV, ITDIV, NOW, VENDOR, confirmed, dispatch_command
 from shared.clock import FixedClock
 from shared.events import SYSTEM, Envelope
 from shared.outbox import OutboxRelay, OutboxWriter
+from shared.store import DocumentLocks, SerializedCollection
 from shared.topics import Topics
 
 pytestmark = pytest.mark.e2e
@@ -89,7 +89,7 @@ async def test_periodic_check_flags_an_overdue_work_order_once(cases: DispatchCa
 
 
 async def test_of_five_truly_concurrent_saves_from_one_version_exactly_one_wins(cases: DispatchCaseRepository) -> None:
-    # FerretDB v1 alone lets several win (its update is a read, then a write): services/dispatch/serialized.py.
+    # FerretDB v1 alone lets several win (its update is a read, then a write): shared/store.py SerializedCollection.
     for _ in range(10):
         first = await stored(cases)
         copies = [await cases.get(first.ticket_id) for _ in range(5)]

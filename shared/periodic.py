@@ -1,8 +1,6 @@
-"""The periodic overdue check (第六条五 确保业务需求如期完成), run in the service's lifespan.
-
-Several dispatch instances may run it at once: each work order is flagged by a version-checked write,
-so WorkOrderOverdue is emitted once whoever wins.
-"""
+"""Background work a service does now and then (overdue checks, SLA clocks, delivery retries), started and
+stopped with the service (Runtime.background). Several instances may run the same task at once, so its
+action must be safe to repeat (version-checked writes)."""
 
 import asyncio
 from collections.abc import Awaitable, Callable

@@ -1,0 +1,70 @@
+"""infra/compose/acls.sh keeps up with shared/topics.py: a topic nobody may write is a topic nobody can use
+under docker-compose's deny-by-default Kafka (docs/decisions/0007-kafka-sasl-acls.md)."""
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from shared.orgtree import VENDORS
+from shared.topics import Topics
+
+ACLS = Path(__file__).resolve().parents[2] / "infra" / "compose" / "acls.sh"
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="acls.sh is a bash script")
+
+
+@cache
+def grants() -> list[tuple[set[str], set[str], str, str, list[str]]]:
+    """(principals, operations, resource type, pattern type, names) for every line of acls.sh."""
+    lines = subprocess.run(
+        ["bash", "-c", f'. "{ACLS}" && acl_lines'], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    result = []
+    for line in lines:
+        who, ops, kind, pattern, *names = line.split()
+        result.append((set(who.split(",")), set(ops.split(",")), kind, pattern, names))
+    return result
+
+
+def principals_allowed(operation: str, topic: str) -> set[str]:
+    return {
+        who
+        for principals, ops, kind, pattern, names in grants()
+        if kind == "topic" and operation in ops
+        for name in names
+        if (pattern == "literal" and name == topic) or (pattern == "prefixed" and topic.startswith(name))
+        for who in principals
+    }
+
+
+def test_every_topic_has_a_writer_and_a_reader() -> None:
+    topics = Topics("fiscaldesk")
+    for topic in [*topics.static, *(topics.work_orders(vendor_id) for vendor_id, _ in VENDORS)]:
+        assert principals_allowed("Write", topic), f"nobody may write {topic}: add it to infra/compose/acls.sh"
+        assert principals_allowed("Read", topic), f"nobody may read {topic}"
+
+
+def test_a_vendor_reads_only_its_own_work_orders_and_writes_only_progress() -> None:
+    topics = Topics("fiscaldesk")
+    every_topic = [*topics.static, *(topics.work_orders(vendor_id) for vendor_id, _ in VENDORS)]
+    for vendor_id, _ in VENDORS:
+        readable = {t for t in every_topic if vendor_id in principals_allowed("Read", t)}
+        writable = {t for t in every_topic if vendor_id in principals_allowed("Write", t)}
+        assert readable == {topics.work_orders(vendor_id)}
+        assert writable == {topics.vendor_progress}
+
+
+def test_the_principals_are_admin_the_services_and_the_vendors() -> None:
+    listed = subprocess.run(["bash", str(ACLS), "principals"], check=True, capture_output=True, text=True)
+    assert listed.stdout.split() == [
+        "admin",
+        "intake",
+        "review",
+        "dispatch",
+        "notify",
+        "portal",
+        *(vendor_id for vendor_id, _ in VENDORS),
+    ]
