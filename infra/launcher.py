@@ -256,6 +256,7 @@ def run(stack: Stack) -> None:
         processes = start_services(stack)
         open_demo_window(processes)
         print("\nfiscaldesk is running (Ctrl-C stops everything; data stays in", stack.state_dir, ")")
+        print(f"  web UI    {processes['portal'].url}/   (sign in as submitter, county, itdiv, vendor1 ...)")
         for name, process in processes.items():
             print(f"  {name:<9} {process.url}/docs")
         print(
