@@ -1,20 +1,97 @@
-"""Wiring of the notify service (in-app inbox; announcements, WeCom and WeChat delivery to come)."""
+"""Wiring of the notify service: stores, channels, the delivery worker, the API and the subscribers."""
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import httpx
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.adapters import AnnouncementRepository, NotificationRepository
+from services.notify.adapters import INDEXES, AnnouncementRepository, DeliveryQueue, NotificationRepository
+from services.notify.admin_api import build_admin_router
+from services.notify.channels import Channel
+from services.notify.channels.inbox import InboxChannel
+from services.notify.channels.wechat import AccessTokenCache, WeChatTemplateChannel
+from services.notify.channels.wecom import WINDOW_SECONDS, WeComRobotChannel
+from services.notify.config_store import PreferenceStore, RobotStore, SchemeStore
 from services.notify.entrypoints import build_router, subscribe
+from services.notify.handlers import Notify, when_robot_rejected_disable_and_alert, when_wechat_user_unreachable
+from services.notify.seed import seed
+from services.notify.settings import NotifySettings
+from services.notify.throttle import INDEX as THROTTLE_INDEX
+from services.notify.throttle import RobotThrottle
+from services.notify.worker import DeliveryWorker
+from shared.events import utcnow
 from shared.runtime import Runtime
-from shared.settings import Settings
-from shared.store import IndexSpec
 from shared.web import create_app
 
 
-def create_service(settings: Settings | None = None) -> FastAPI:
-    runtime = Runtime(settings or Settings(service_name="notify"))
-    runtime.index(IndexSpec("notifications", [("recipient", 1), ("created_at", -1)]))
-    runtime.index(IndexSpec("announcements", [("pinned", -1), ("published_at", -1)]))
-    repository = NotificationRepository(runtime.aggregates("notifications"), runtime.outbox, runtime.relay.wake)
-    announcements = AnnouncementRepository(runtime.db["announcements"])
-    subscribe(runtime, repository, announcements)
-    return create_app(runtime, title="fiscaldesk notify", routers=[build_router(repository, announcements)])
+def build_notify(db: AsyncDatabase, deliveries: Any = None) -> Notify:
+    """The stores; `deliveries` is the runtime's aggregate collection, so the delivery worker's updates and
+    the outbox relay's wait for each other (shared.store.SerializedCollection, decision 0002)."""
+    return Notify(
+        queue=DeliveryQueue(deliveries if deliveries is not None else db["deliveries"], db["delivery_permits"]),
+        inbox=NotificationRepository(db["notifications"]),
+        announcements=AnnouncementRepository(db["announcements"]),
+        schemes=SchemeStore(db["scheme_versions"]),
+        robots=RobotStore(db["robots"]),
+        preferences=PreferenceStore(db["preferences"]),
+    )
+
+
+def build_channels(
+    settings: NotifySettings, notify: Notify, db: AsyncDatabase, http: httpx.AsyncClient, now: Callable[[], datetime]
+) -> dict[str, Channel]:
+    """The inbox always; WeCom and WeChat when their base URLs (and WeChat's credentials) are set."""
+    channels: dict[str, Channel] = {"inbox": InboxChannel(db["notifications"])}
+    if settings.wecom_enabled:
+        window = WINDOW_SECONDS + settings.wecom_window_margin_seconds
+        throttle = RobotThrottle(db["robot_sends"], now, settings.wecom_robot_per_minute, window)
+        disable = partial(when_robot_rejected_disable_and_alert, notify=notify)
+        channels["wecom"] = WeComRobotChannel(http, settings.wecom_base_url or "", notify.robots.get, throttle, disable)
+    if settings.wechat_enabled and settings.wechat_secret:
+        base = settings.wechat_base_url or ""
+        tokens = AccessTokenCache(http, base, settings.wechat_appid, settings.wechat_secret.get_secret_value(), now)
+        unreachable = partial(when_wechat_user_unreachable, notify=notify)
+        channels["wechat"] = WeChatTemplateChannel(
+            http, base, tokens, settings.wechat_template_id, settings.portal_url, now, unreachable
+        )
+    notify.enabled = frozenset(channels)
+    return channels
+
+
+class Delivering:
+    """The delivery worker as one of the runtime's background tasks: started after the broker, stopped
+    before the database closes; its HTTP client closes with it."""
+
+    def __init__(self, worker: DeliveryWorker, http: httpx.AsyncClient) -> None:
+        self._worker, self._http = worker, http
+
+    async def start(self) -> None:
+        await self._worker.start()
+
+    async def stop(self) -> None:
+        await self._worker.stop()
+        await self._http.aclose()
+
+
+def create_service(settings: NotifySettings | None = None) -> FastAPI:
+    settings = settings or NotifySettings()
+    runtime = Runtime(settings)
+    runtime.index(*INDEXES, THROTTLE_INDEX)
+    # The deliveries carry their NotificationDelivered events (and dead letters) in their outbox.
+    notify = build_notify(runtime.db, deliveries=runtime.aggregates("deliveries"))
+    http = httpx.AsyncClient(timeout=settings.delivery_http_timeout_seconds)
+    channels = build_channels(settings, notify, runtime.db, http, utcnow)
+    worker = DeliveryWorker(notify.queue, channels, runtime.outbox, runtime.topics.dead_letter, settings, utcnow)
+    notify.wake = worker.wake
+    runtime.background.append(Delivering(worker, http))  # type: ignore[arg-type]
+    subscribe(runtime, notify)
+    return create_app(
+        runtime,
+        title="fiscaldesk notify",
+        routers=[build_router(notify), build_admin_router(notify)],
+        on_start=[partial(seed, notify.schemes, notify.robots)],
+    )

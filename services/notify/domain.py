@@ -1,22 +1,23 @@
-"""Who is told what (pure rules, no I/O): the notification scheme of the procedure's steps.
+"""Who is told what, and through which channel (pure rules, no I/O).
 
-A notification is addressed to a user, or to a role at an organisation ("the reviewers of the 新城区
-finance bureau"), so nobody's inbox depends on the user directory being copied here. Its id is derived
-from (event, recipient, channel): the same event handled twice yields the same notification, once.
-Releases and publications also become system announcements (通知公告, 第六条四、八).
+An event becomes messages under the active scheme (one per rule and recipient), and each message becomes
+one delivery per channel. A recipient is a user or a role at an organisation ("the reviewers of the 新城区
+finance bureau"), so nobody's inbox depends on the user directory being copied here. A delivery's id is
+(event, recipient, channel): the same event handled twice yields the same deliveries, once each.
 """
 
-from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from shared.auth import BUSINESS_DIVISION, IT_DIVISION, REVIEWER, VENDOR, Principal
-from shared.events import Envelope, Event, NotificationDelivered
+from services.notify.scheme import INBOX, LANGUAGES, WECHAT, WECOM, Rule, applies, render, variables
+from shared.auth import VENDOR, Principal
+from shared.events import Envelope
 
-INBOX_CHANNEL = "inbox"
-LEVEL_NAMES = {"county": "旗县区", "city": "盟市", "region": "自治区"}
-IT_DIVISION_ORG = "itd"
+BEIJING = ZoneInfo("Asia/Shanghai")
+DIVISION_IN_ORG_ID = re.compile(r"-(\d{6})(?:-|$)")
 
 
 @dataclass(frozen=True)
@@ -30,159 +31,203 @@ class Recipient:
         return f"user:{self.user_id}" if self.user_id else f"role:{self.org_id}:{self.role}"
 
 
+ALL_GROUPS = Recipient(org_id="*", role="group")
+
+
 @dataclass(frozen=True)
 class Message:
-    recipient: Recipient
-    title: str
-    body: str
+    """What one rule of the scheme says to one recipient about one event, in every language it has."""
 
-
-@dataclass
-class Notification:
-    id: str
+    event_id: str
+    event_type: str
     ticket_id: str
     recipient: Recipient
-    channel: str
-    title: str
-    body: str
-    created_at: datetime
-    urgent: bool = False
-    events: list[Event] = field(default_factory=list)
+    category: str
+    channels: tuple[str, ...]
+    urgent: bool
+    texts: dict[str, dict[str, str]]
+    correlation_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.event_id}:{self.recipient.key}"
+
+
+def is_urgent(data: dict[str, Any]) -> bool:
+    """急事急办 (第十一条): urgent problems and urgent work orders are never held back."""
+    return bool(data.get("urgent")) or data.get("urgency") == "urgent"
+
+
+def _recipient(rule: Rule, data: dict[str, Any]) -> Recipient | None:
+    who = rule.recipient
+    match who.kind:
+        case "role":
+            org = data.get(who.org.strip("{}")) if who.org and who.org.startswith("{") else who.org
+            return Recipient(org_id=org, role=who.role) if org else None
+        case "submitter":
+            return Recipient(user_id=data["submitter_id"]) if data.get("submitter_id") else None
+        case "assignee":
+            return Recipient(user_id=data["assignee_id"]) if data.get("assignee_id") else None
+        case "vendor":
+            return Recipient(org_id=data["vendor_id"], role=VENDOR) if data.get("vendor_id") else None
+        case "all_groups":
+            return ALL_GROUPS
+    return None
+
+
+def messages_for(envelope: Envelope, rules: dict[str, list[Rule]]) -> list[Message]:
+    """The messages one event produces under the scheme (none for events nobody is told of)."""
+    messages: dict[str, Message] = {}
+    for rule in rules.get(envelope.type, []):
+        recipient = _recipient(rule, envelope.data)
+        if recipient is None or not applies(rule, envelope.data):
+            continue
+        texts = {}
+        for language in LANGUAGES:
+            template = rule.templates.get(language) or rule.templates["zh-CN"]
+            values = variables(envelope, language)
+            texts[language] = {"title": render(template.title, values), "body": render(template.body, values)}
+        message = Message(
+            envelope.id, envelope.type, envelope.subject, recipient, rule.category, tuple(dict.fromkeys(rule.channels)),
+            rule.urgent or is_urgent(envelope.data), texts, envelope.correlationid,
+        )  # fmt: skip
+        messages.setdefault(message.key, message)  # two rules naming the same person: the first one speaks
+    return list(messages.values())
 
 
 @dataclass(frozen=True)
-class Announcement:
-    """通知公告: visible to every signed-in user of the region."""
+class Robot:
+    """A WeCom group robot: the group of `org_ids`, or of every organisation under `division_prefix`."""
 
     id: str
-    kind: str
-    title: str
-    body: str
-    links: dict[str, str]
-    published_at: datetime
-    pinned: bool = True
+    name: str
+    org_ids: tuple[str, ...] = ()
+    division_prefix: str | None = None
+    enabled: bool = True
 
 
-def _user(user_id: str) -> Recipient:
-    return Recipient(user_id=user_id)
+def division_of(org_id: str) -> str | None:
+    """The division code in an organisation id (fb-150102, bu-150102-01); None for itd, bd-budget, vendors."""
+    found = DIVISION_IN_ORG_ID.search(org_id)
+    return found.group(1) if found else None
 
 
-def _role(org_id: str, role: str) -> Recipient:
-    return Recipient(org_id=org_id, role=role)
+def robot_for(org_id: str, robots: list[Robot]) -> Robot | None:
+    """The group robot of an organisation: named for it, else the one of the closest enclosing division."""
+    enabled = [robot for robot in robots if robot.enabled]
+    for robot in enabled:
+        if org_id in robot.org_ids:
+            return robot
+    division = division_of(org_id)
+    if division is None:
+        return None
+    covering = [r for r in enabled if r.division_prefix and division.startswith(r.division_prefix)]
+    return max(covering, key=lambda r: len(r.division_prefix or ""), default=None)
 
 
-Scheme = Callable[[dict[str, Any], str], list[Message]]
+@dataclass(frozen=True)
+class Preferences:
+    """A user's choices: the outside channels per category, quiet hours (Beijing time), a WeChat binding."""
 
-# For each event type: who is told, and what they read (zh-CN).
-SCHEME: dict[str, Scheme] = {
-    "ReviewTaskOpened": lambda d, t: [
-        Message(
-            _role(d["bureau_org_id"], REVIEWER),
-            f"待审核需求：{d['title']}",
-            f"需求 {t} 已提交至{LEVEL_NAMES[d['level']]}财政部门，请及时审核（第六条一）。",
-        )
-    ],
-    "RequirementRejected": lambda d, t: [
-        Message(
-            _user(d["submitter_id"]), f"需求 {t} 被驳回", f"{LEVEL_NAMES[d['level']]}财政部门驳回理由：{d['reason']}"
-        )
-    ],
-    "RequirementReturned": lambda d, t: [
-        Message(_user(d["submitter_id"]), f"需求 {t} 退回修改", f"请按意见修改后重新提交：{d['reason']}")
-    ],
-    "RequirementReviewCompleted": lambda d, t: [
-        Message(
-            _role(IT_DIVISION_ORG, IT_DIVISION), f"待梳理细化：{d['title']}", f"需求 {t} 已逐级审核通过（第六条二）。"
-        )
-    ],
-    "RequirementRefined": lambda d, t: [
-        Message(
-            _role(d["business_division_id"], BUSINESS_DIVISION),
-            f"待确认需求：{d['title']}",
-            f"需求 {t} 已梳理细化，请确认是否予以实现（第六条三）。",
-        )
-    ],
-    "RequirementConfirmed": lambda d, t: [
-        Message(
-            _user(d["submitter_id"]),
-            f"需求 {t} {'已采纳' if d['adopted'] else '不予采纳'}",
-            (f"预计升级时间：{d.get('expected_upgrade') or '待定'}" if d["adopted"] else f"原因：{d['reason']}"),
-        )
-    ],
-    "WorkOrderDispatched": lambda d, t: [
-        Message(
-            _role(d["vendor_id"], VENDOR),
-            f"新工单 {d['work_order_id']}（{d['priority']}）：{d['title']}",
-            f"计划交付日期：{d['planned_delivery']}（第六条五）。",
-        )
-    ],
-    "WorkOrderReopened": lambda d, t: [
-        Message(_role(d["vendor_id"], VENDOR), f"工单 {d['work_order_id']} 验证未通过", f"原因：{d['reason']}")
-    ],
-    "WorkOrderOverdue": lambda d, t: [
-        Message(
-            _role(IT_DIVISION_ORG, IT_DIVISION),
-            f"工单 {d['work_order_id']} 已逾期",
-            f"计划交付日期 {d['planned_delivery']} 已过，开发公司尚未交付。",
-        )
-    ],
-    "VerificationRequested": lambda d, t: [
-        Message(
-            _user(d["submitter_id"]),
-            f"请验证需求 {t}",
-            f"开发公司已交付版本 {d['version']}，请进行业务验证（第六条七）。",
-        )
-    ],
-    "VerificationFailed": lambda d, t: [
-        Message(_role(IT_DIVISION_ORG, IT_DIVISION), f"需求 {t} 验证未通过", f"原因：{d['reason']}")
-    ],
-}
+    channels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    quiet_from: time | None = None
+    quiet_until: time | None = None
+    wechat_openid: str | None = None
+    language: str = "zh-CN"
+
+    def wants(self, category: str, channel: str) -> bool:
+        """The in-app inbox always; another channel unless the user left it out for this category."""
+        return channel == INBOX or category not in self.channels or channel in self.channels[category]
+
+    def quiet_end(self, now: datetime) -> datetime | None:
+        """When the quiet hours around `now` end, or None when `now` is not in them."""
+        if self.quiet_from is None or self.quiet_until is None or self.quiet_from == self.quiet_until:
+            return None
+        local = now.astimezone(BEIJING)
+        clock = local.time()
+        overnight = self.quiet_from > self.quiet_until
+        inside = (clock >= self.quiet_from or clock < self.quiet_until) if overnight else (
+            self.quiet_from <= clock < self.quiet_until
+        )  # fmt: skip
+        if not inside:
+            return None
+        end = datetime.combine(local.date(), self.quiet_until, tzinfo=BEIJING)
+        return end + timedelta(days=1) if end <= local else end
 
 
-def notifications_for(envelope: Envelope, now: datetime) -> list[Notification]:
-    """The notifications one event produces under the scheme (none for events nobody is told of)."""
-    scheme = SCHEME.get(envelope.type)
-    if scheme is None:
-        return []
-    urgent = envelope.data.get("urgent", False) or envelope.data.get("urgency") == "urgent"
-    notifications = []
-    for message in scheme(envelope.data, envelope.subject):
-        notification_id = f"{envelope.id}:{message.recipient.key}:{INBOX_CHANNEL}"
-        notification = Notification(
-            notification_id,
-            envelope.subject,
-            message.recipient,
-            INBOX_CHANNEL,
-            message.title,
-            message.body,
-            now,
-            urgent,
-        )
-        notification.events.append(
-            NotificationDelivered(
-                notification_id=notification_id,
-                ticket_id=envelope.subject,
-                channel=INBOX_CHANNEL,
-                recipient=message.recipient.key,
-                title=message.title,
-            )
-        )
-        notifications.append(notification)
-    return notifications
+@dataclass(frozen=True)
+class Channels:
+    """What the deliveries of one event are planned against."""
+
+    enabled: frozenset[str]
+    robots: list[Robot]
+    preferences: dict[str, Preferences]
+    scheme_version: int
 
 
-def announcement_for(envelope: Envelope, now: datetime) -> Announcement | None:
-    """第六条八: releases are announced in advance; 第六条四: the monthly publication is announced."""
-    data = envelope.data
-    if envelope.type == "ReleaseAnnounced":
-        links = {k: data[k] for k in ("manual_url", "video_url", "report_guide_url") if data.get(k)}
-        body = f"计划于 {data['release_date']} 升级至 {data['version']}。\n{data['notes']}"
-        return Announcement(f"ANN-{envelope.id}", "release", f"系统升级通知：{data['title']}", body, links, now)
-    if envelope.type == "PublicationPublished":
-        adopted = sum(1 for item in data["items"] if item["adopted"])
-        body = f"{data['month']} 需求公示：共 {len(data['items'])} 项，采纳 {adopted} 项。详见需求征集模块公示栏。"
-        return Announcement(f"ANN-{envelope.id}", "publication", f"{data['month']} 需求公示", body, {}, now)
-    return None
+def _delivery(message: Message, channel: str, recipient_key: str, now: datetime, **extra: Any) -> dict[str, Any]:
+    zh = message.texts["zh-CN"]
+    return {
+        "_id": f"{message.event_id}:{recipient_key}:{channel}",
+        "message_key": message.key,
+        "event_id": message.event_id,
+        "correlation_id": message.correlation_id or message.event_id,
+        "event_type": message.event_type,
+        "ticket_id": message.ticket_id,
+        "channel": channel,
+        "recipient": recipient_key,
+        "category": message.category,
+        "urgent": message.urgent,
+        "title": zh["title"],
+        "body": zh["body"],
+        "texts": message.texts,
+        "state": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        **extra,
+    }
+
+
+def _skipped(doc: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {**doc, "state": "skipped", "reason": reason, "next_attempt_at": None}
+
+
+def plan_deliveries(messages: list[Message], channels: Channels, now: datetime) -> list[dict[str, Any]]:
+    """One delivery document per (message, channel): pending, or skipped with the reason it cannot go."""
+    planned = []
+    for message in messages:
+        prefs = channels.preferences.get(message.recipient.user_id or "", Preferences())
+        for channel in message.channels:
+            if message.recipient == ALL_GROUPS:
+                for robot in (r for r in channels.robots if r.enabled):
+                    doc = _delivery(message, channel, f"group:{robot.id}", now, robot_id=robot.id)
+                    planned.append(doc if WECOM in channels.enabled else _skipped(doc, "channel_disabled"))
+                continue
+            doc = _delivery(message, channel, message.recipient.key, now)
+            planned.append(_plan_one(doc, message, channel, prefs, channels, now))
+    for doc in planned:
+        doc["scheme_version"] = channels.scheme_version
+    return planned
+
+
+def _plan_one(
+    doc: dict[str, Any], message: Message, channel: str, prefs: Preferences, channels: Channels, now: datetime
+) -> dict[str, Any]:
+    if channel != INBOX and channel not in channels.enabled:
+        return _skipped(doc, "channel_disabled")
+    if message.recipient.user_id and not prefs.wants(message.category, channel):
+        return _skipped(doc, "opted_out")
+    if channel == WECOM:
+        robot = robot_for(message.recipient.org_id or "", channels.robots)
+        return {**doc, "robot_id": robot.id} if robot else _skipped(doc, "no_robot_for_group")
+    if channel == WECHAT:
+        if not prefs.wechat_openid:
+            return _skipped(doc, "no_wechat_binding")
+        doc = {**doc, "openid": prefs.wechat_openid, "language": prefs.language}
+        quiet_end = None if message.urgent else prefs.quiet_end(now)
+        return {**doc, "next_attempt_at": quiet_end, "held_for_quiet_hours": True} if quiet_end else doc
+    return doc
 
 
 def addressed_to(principal: Principal) -> list[str]:

@@ -1,53 +1,102 @@
-"""Notify's HTTP API (the in-app inbox) and subscribers."""
+"""Notify's HTTP API for every signed-in user (inbox, announcements, own preferences) and its subscribers.
+Routes only parse, authorise, call a handler or a store, and map errors; no rules live here."""
 
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from services.notify.adapters import AnnouncementRepository, NotificationRepository
-from services.notify.domain import SCHEME, addressed_to
-from services.notify.handlers import mark_read, when_procedure_event_notify
+from services.notify.announcements import Announcement, Audience
+from services.notify.api_models import AnnouncementIn, PreferencesIn, window
+from services.notify.domain import addressed_to
+from services.notify.handlers import Notify, delivery_state, mark_read, when_procedure_event_notify
+from services.notify.policy import is_region_admin, require_region_admin
 from shared.auth import CurrentUser
+from shared.errors import NotFound
+from shared.events import EVENT_TYPES, new_id, utcnow
 from shared.orgtree import VENDORS
 from shared.runtime import Runtime
 
 GROUP = "notify"
 
 
-def build_router(repository: NotificationRepository, announcements: AnnouncementRepository) -> APIRouter:
+def build_router(notify: Notify) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["notifications"])
-
-    @router.get("/announcements")
-    async def latest_announcements(_: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict]:
-        """System announcements (通知公告): releases and monthly publications, pinned first."""
-        return await announcements.latest(limit)
 
     @router.get("/notifications")
     async def my_inbox(
-        user: CurrentUser,
-        unread: bool = False,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        user: CurrentUser, unread: bool = False, limit: Annotated[int, Query(ge=1, le=200)] = 50
     ) -> list[dict]:
-        """The signed-in user's notifications, newest first."""
-        return await repository.inbox(addressed_to(user), user.user_id, unread_only=unread, limit=limit)
+        """The signed-in user's notifications (in-app inbox), newest first."""
+        return await notify.inbox.inbox(addressed_to(user), user.user_id, unread_only=unread, limit=limit)
 
     @router.get("/notifications/unread-count")
     async def unread_count(user: CurrentUser) -> dict:
-        return {"unread": await repository.unread_count(addressed_to(user), user.user_id)}
+        return {"unread": await notify.inbox.unread_count(addressed_to(user), user.user_id)}
 
     @router.post("/notifications/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
     async def read(notification_id: str, user: CurrentUser) -> None:
-        await mark_read(notification_id, reader=user, repository=repository)
+        await mark_read(notification_id, reader=user, notify=notify)
+
+    @router.get("/notifications/{notification_id}/deliveries")
+    async def deliveries_of(notification_id: str, user: CurrentUser) -> dict:
+        """The notification and the state of its delivery on each channel (inbox, WeCom, WeChat)."""
+        return await delivery_state(notification_id, reader=user, notify=notify)
+
+    @router.get("/announcements")
+    async def announcements(
+        user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 20, every: bool = False
+    ) -> list[dict]:
+        """System announcements (通知公告) the caller's audience and the current time allow, pinned first.
+        Administrators may ask for `every=true`: all of them, withdrawn and scheduled ones included."""
+        if every:
+            require_region_admin(user)
+            return await notify.announcements.every(limit)
+        return await notify.announcements.visible_to(user, utcnow(), limit)
+
+    @router.post("/announcements", status_code=status.HTTP_201_CREATED)
+    async def publish(body: AnnouncementIn, user: CurrentUser) -> dict:
+        """Publish an announcement to part of the org tree and some roles, inside a window (administrators)."""
+        require_region_admin(user)
+        now = utcnow()
+        visible_from, visible_until = window(body, now)
+        audience = Audience(
+            tuple(body.audience.division_prefixes), tuple(body.audience.org_ids), tuple(body.audience.roles)
+        )
+        announcement = Announcement(
+            f"ANN-{new_id()}", "notice", body.title, body.body, now, visible_from, visible_until, body.pinned,
+            audience, created_by=user.user_id,
+        )  # fmt: skip
+        await notify.announcements.add(announcement)
+        return announcement.to_doc()
+
+    @router.post("/announcements/{announcement_id}/withdraw")
+    async def withdraw(announcement_id: str, user: CurrentUser) -> dict:
+        require_region_admin(user)
+        if (doc := await notify.announcements.withdraw(announcement_id, utcnow())) is None:
+            raise NotFound("announcement_not_found", "公告不存在 (no such announcement)")
+        return doc
+
+    @router.get("/notification-preferences/me")
+    async def my_preferences(user: CurrentUser) -> dict:
+        """The caller's channels per category, quiet hours, WeChat binding and language."""
+        return {**await notify.preferences.get(user.user_id), "region_admin": is_region_admin(user)}
+
+    @router.put("/notification-preferences/me")
+    async def change_my_preferences(body: PreferencesIn, user: CurrentUser) -> dict:
+        changes = body.model_dump(include=body.model_fields_set, by_alias=True)
+        return await notify.preferences.save(user.user_id, changes, utcnow())
 
     return router
 
 
-def subscribe(runtime: Runtime, repository: NotificationRepository, announcements: AnnouncementRepository) -> None:
-    notify = partial(when_procedure_event_notify, repository=repository, announcements=announcements)
-    kinds = [*SCHEME, "ReleaseAnnounced", "PublicationPublished"]
+def subscribe(runtime: Runtime, notify: Notify) -> None:
+    handle = partial(when_procedure_event_notify, notify=notify)
+    # Every event type is consumed, so a rule an administrator adds for another event needs no deployment.
     # Work-order events live on each vendor's topic; a pattern subscription would also catch new vendors,
     # but the demo's vendors are known at start.
     vendor_topics = [runtime.topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
     runtime.extra_topics.extend(vendor_topics)
-    runtime.subscribe(*runtime.topics.ticket_events, *vendor_topics, group=GROUP, handlers=dict.fromkeys(kinds, notify))
+    runtime.subscribe(
+        *runtime.topics.ticket_events, *vendor_topics, group=GROUP, handlers=dict.fromkeys(EVENT_TYPES, handle)
+    )

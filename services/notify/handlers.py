@@ -1,23 +1,114 @@
-"""Notify's reactions to other services' events, and the inbox use cases."""
+"""Notify's use cases: reactions to the procedure's events, and what users and administrators ask for."""
 
-from services.notify.adapters import AnnouncementRepository, NotificationRepository
-from services.notify.domain import addressed_to, announcement_for, notifications_for
-from shared.auth import Principal
-from shared.errors import NotFound
-from shared.events import SYSTEM, Envelope, utcnow
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.notify.adapters import AnnouncementRepository, DeliveryQueue, NotificationRepository
+from services.notify.announcements import announcement_for
+from services.notify.config_store import PreferenceStore, RobotStore, SchemeStore
+from services.notify.domain import Channels, Message, Recipient, addressed_to, messages_for, plan_deliveries
+from services.notify.scheme import INBOX, Rule, rule_errors
+from services.notify.scheme_defaults import IT_DIVISION_ORG
+from services.notify.seed import seed
+from shared.auth import SYSADMIN, Principal
+from shared.errors import InvalidInput, NotFound
+from shared.events import Envelope, utcnow
+from shared.logs import get_logger
+
+log = get_logger(__name__)
 
 
-async def when_procedure_event_notify(
-    envelope: Envelope, *, repository: NotificationRepository, announcements: AnnouncementRepository
-) -> None:
-    """Tell whoever the scheme names; each (event, recipient, channel) once, however often it arrives."""
-    now = utcnow()
-    for notification in notifications_for(envelope, now):
-        await repository.add(notification, actor=SYSTEM, cause=envelope)
+@dataclass
+class Notify:
+    """The stores the use cases work on, and the channels this process can deliver through."""
+
+    queue: DeliveryQueue
+    inbox: NotificationRepository
+    announcements: AnnouncementRepository
+    schemes: SchemeStore
+    robots: RobotStore
+    preferences: PreferenceStore
+    enabled: frozenset[str] = frozenset({INBOX})
+    wake: Callable[[], None] = field(default=lambda: None)
+    # Real time: rate limits, leases and quiet hours are about the real world, not the business clock.
+    now: Callable[[], datetime] = utcnow
+
+
+async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> None:
+    """Queue a delivery per (recipient, channel) under the active scheme; each once, however often it arrives."""
+    now = notify.now()
+    version, rules = await notify.schemes.active_rules()
+    if version == 0:
+        # The very first event may come before the start hook seeded version 1: seed it now (idempotent).
+        await seed(notify.schemes, notify.robots)
+        version, rules = await notify.schemes.active_rules()
+    messages = messages_for(envelope, rules)
+    if messages:
+        users = [m.recipient.user_id for m in messages if m.recipient.user_id]
+        channels = Channels(
+            notify.enabled, await notify.robots.routing(), await notify.preferences.for_users(users), version
+        )
+        if await notify.queue.add_all(plan_deliveries(messages, channels, now)):
+            notify.wake()
     if announcement := announcement_for(envelope, now):
-        await announcements.add(announcement)
+        await notify.announcements.add(announcement)
 
 
-async def mark_read(notification_id: str, *, reader: Principal, repository: NotificationRepository) -> None:
-    if not await repository.mark_read(notification_id, addressed_to(reader), reader.user_id):
+async def when_robot_rejected_disable_and_alert(robot_id: str, reason: str, *, notify: Notify) -> None:
+    """93000: the robot's webhook is gone. Stop using it, and tell the system administrators (once)."""
+    if not await notify.robots.disable(robot_id, reason, notify.now()):
+        return
+    robot = await notify.robots.get(robot_id) or {"name": robot_id, "disabled_count": 1}
+    log.warning("wecom robot disabled", robot_id=robot_id, reason=reason)
+    texts = {
+        "zh-CN": {
+            "title": f"企业微信群机器人已停用：{robot['name']}",
+            "body": f"机器人 {robot_id} 的 Webhook 地址已失效（{reason}），其消息不再发送。"
+            "请在群内重新添加机器人后更新密钥并启用。",
+        },
+        "en": {
+            "title": f"WeCom robot disabled: {robot['name']}",
+            "body": f"The webhook of robot {robot_id} is no longer valid ({reason}). Re-add it and update its key.",
+        },
+    }
+    alert = Message(
+        f"robot-{robot_id}-disabled-{robot.get('disabled_count', 1)}", "RobotDisabled", f"robot:{robot_id}",
+        Recipient(org_id=IT_DIVISION_ORG, role=SYSADMIN), "system", (INBOX,), True, texts,
+    )  # fmt: skip
+    await notify.queue.add_all(plan_deliveries([alert], Channels(frozenset({INBOX}), [], {}, 0), notify.now()))
+    notify.wake()
+
+
+async def when_wechat_user_unreachable(recipient: str, openid: str, reason: str, *, notify: Notify) -> None:
+    """43004/43101 are permanent for that user: WeChat is not planned for them until they bind again."""
+    if recipient.startswith("user:"):
+        await notify.preferences.mark_unreachable(recipient.removeprefix("user:"), openid, reason)
+
+
+async def mark_read(notification_id: str, *, reader: Principal, notify: Notify) -> None:
+    if not await notify.inbox.mark_read(notification_id, addressed_to(reader), reader.user_id):
         raise NotFound("notification_not_found", "通知不存在 (no such notification)")
+
+
+async def delivery_state(notification_id: str, *, reader: Principal, notify: Notify) -> dict:
+    """A notification of the reader's with the state of its delivery on every channel."""
+    notification = await notify.inbox.get(notification_id, addressed_to(reader), reader.user_id)
+    if notification is None:
+        raise NotFound("notification_not_found", "通知不存在 (no such notification)")
+    # Notifications from before the delivery queue have no message key: derive it from the id.
+    message_key = notification.get("message_key") or notification_id.rsplit(":", 1)[0]
+    deliveries = await notify.queue.of_message(message_key)
+    return {"notification": notification, "deliveries": deliveries}
+
+
+async def change_scheme(
+    event_type: str, rules: list[Rule], *, base_version: int, note: str, by: Principal, notify: Notify
+) -> dict:
+    """A new version of the scheme with this event type's rules replaced; the old versions stay."""
+    if errors := rule_errors(event_type, rules):
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise InvalidInput("invalid_scheme_rule", f"通知方案不合规 (invalid rule): {message}", field=errors[0]["field"])
+    doc = await notify.schemes.save(base_version, event_type, rules, by.user_id, note, notify.now())
+    log.info("notification scheme changed", version=doc["_id"], event_type=event_type, by=by.user_id)
+    return doc

@@ -4,7 +4,8 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -61,11 +62,11 @@ class Directory:
     async def clear_failures(self, user_id: str) -> None:
         await self._users.update_one({"_id": user_id}, {"$set": {"failed_sign_ins": 0, "locked_until": None}})
 
-    async def upsert_organisations(self, orgs: list[dict[str, Any]]) -> None:
-        await self._orgs.bulk_write([UpdateOne({"_id": o["id"]}, {"$set": o}, upsert=True) for o in orgs])
+    async def add_missing_organisations(self, orgs: list[dict[str, Any]]) -> int:
+        return await _insert_missing(self._orgs, [{"_id": o["id"], **o} for o in orgs])
 
-    async def upsert_users(self, users: list[dict[str, Any]]) -> None:
-        await self._users.bulk_write([UpdateOne({"_id": u["_id"]}, {"$set": u}, upsert=True) for u in users])
+    async def add_missing_users(self, users: list[dict[str, Any]]) -> int:
+        return await _insert_missing(self._users, users)
 
     async def organisations(self, *, parent_division: str | None, kind: str | None) -> list[dict[str, Any]]:
         query: dict[str, Any] = {}
@@ -74,6 +75,19 @@ class Directory:
         if kind:
             query["kind"] = kind
         return await self._orgs.find(query).sort("_id", 1).to_list()
+
+
+async def _insert_missing(collection: AsyncCollection, docs: list[dict[str, Any]]) -> int:
+    """Insert the documents whose ids are not there yet; existing ones (perhaps edited since) stay as they are.
+
+    Inserting rather than upserting also keeps clear of a FerretDB v1 stall seen when a bulk of upserts
+    rewrote existing documents of an indexed collection after the services had used it.
+    """
+    existing = {doc["_id"] async for doc in collection.find({}, {"_id": 1})}
+    missing = [doc for doc in docs if doc["_id"] not in existing]
+    if missing:
+        await collection.insert_many(missing, ordered=False)
+    return len(missing)
 
 
 class TicketViews:

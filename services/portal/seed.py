@@ -1,6 +1,7 @@
 """Demo data: an Inner Mongolia–sized region and one user per role.  `python -m services.portal.seed`
 
-Idempotent (upserts). Every demo user's password is DEMO_PASSWORD; the hash is computed once and
+Idempotent: what is missing is added, what exists (perhaps edited by administrators since) is kept.
+Every demo user's password is DEMO_PASSWORD; the hash is computed once and
 shared, since hashing hundreds of argon2 passwords would slow every start for nothing.
 """
 
@@ -71,14 +72,15 @@ async def seed(settings: Settings) -> dict[str, int]:
     try:
         directory = Directory(client[settings.database_name])
         orgs = {org.id: org for org in demo_organisations()}
-        await directory.upsert_organisations([{**org.to_dict(), "path": org_path(org)} for org in orgs.values()])
-        users = demo_users(orgs, hash_password(DEMO_PASSWORD))
-        await directory.upsert_users(users)
-        return {"organisations": len(orgs), "users": len(users)}
+        added_orgs = await directory.add_missing_organisations(
+            [{**org.to_dict(), "path": org_path(org)} for org in orgs.values()]
+        )
+        added_users = await directory.add_missing_users(demo_users(orgs, hash_password(DEMO_PASSWORD)))
+        return {"organisations": added_orgs, "users": added_users}
     finally:
         await client.close()
 
 
 if __name__ == "__main__":
     counts = asyncio.run(seed(Settings(service_name="portal")))
-    print(f"seeded {counts['organisations']} organisations and {counts['users']} users")
+    print(f"demo data: added {counts['organisations']} organisations and {counts['users']} users")

@@ -1,4 +1,5 @@
-"""Wiring of the review service (level review, refinement, confirmation, publication; 第三条, 第六条一～四)."""
+"""Wiring of the review service (level review, refinement, confirmation, publication; 第三条, 第六条一～四;
+the problem procedure and its SLA clocks, 第七条–第十一条, in services/review/problems)."""
 
 from functools import partial
 
@@ -8,23 +9,32 @@ from services.review.adapters import PublicationRepository, ReviewCaseRepository
 from services.review.adapters import cases as case_store
 from services.review.adapters import publications as publication_store
 from services.review.entrypoints import build_router, subscribe
+from services.review.problems.wiring import install as install_problems
 from services.review.publishing import resume_drafts
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
 
 
+class ReviewSettings(Settings):
+    service_name: str = "review"
+    # How often the problems' SLA clocks are read for warnings and breaches (FD_SLA_CHECK_SECONDS).
+    sla_check_seconds: float = 60.0
+
+
 def create_service(settings: Settings | None = None) -> FastAPI:
-    runtime = Runtime(settings or Settings(service_name="review"))
+    settings = settings or ReviewSettings()
+    runtime = Runtime(settings)
     runtime.index(*case_store.INDEXES, *publication_store.INDEXES)
     cases = ReviewCaseRepository(runtime.aggregates(case_store.COLLECTION), runtime.outbox, runtime.relay.wake)
     publications = PublicationRepository(
         runtime.aggregates(publication_store.COLLECTION), runtime.outbox, runtime.relay.wake
     )
     subscribe(runtime, cases)
+    problems = install_problems(runtime, sla_check_seconds=getattr(settings, "sla_check_seconds", 60.0))
     return create_app(
         runtime,
         title="fiscaldesk review",
-        routers=[build_router(cases, publications, runtime.clock)],
+        routers=[build_router(cases, publications, runtime.clock), problems.router],
         on_start=[partial(resume_drafts, cases=cases, publications=publications)],
     )

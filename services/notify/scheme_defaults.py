@@ -1,0 +1,157 @@
+"""Version 1 of the notification scheme, seeded into notify's database when it has none.
+
+It is the scheme the code carried before the scheme became data (who is told of each step of the
+procedure), plus the WeCom and WeChat channels and English texts. Administrators change it through the
+API; every change is a new version (docs/notifications.md).
+"""
+
+from typing import Any
+
+from services.notify.scheme import Rule
+from shared.auth import BUSINESS_DIVISION, IT_DIVISION, REVIEWER
+
+IT_DIVISION_ORG = "itd"
+
+
+def _rule(recipient: dict, channels: list[str], category: str, zh: tuple[str, str], en: tuple[str, str], **extra: Any):
+    return {
+        "recipient": recipient,
+        "channels": channels,
+        "category": category,
+        "templates": {"zh-CN": {"title": zh[0], "body": zh[1]}, "en": {"title": en[0], "body": en[1]}},
+        **extra,
+    }
+
+
+SUBMITTER = {"kind": "submitter"}
+VENDOR = {"kind": "vendor"}
+IT = {"kind": "role", "role": IT_DIVISION, "org": IT_DIVISION_ORG}
+ALL_GROUPS = {"kind": "all_groups"}
+
+DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
+    "ReviewTaskOpened": [
+        _rule(
+            {"kind": "role", "role": REVIEWER, "org": "{bureau_org_id}"},
+            ["inbox", "wecom"],
+            "review",
+            ("待审核需求：{title}", "需求 {ticket_id} 已提交至{level_name}财政部门，请及时审核（第六条一）。"),
+            (
+                "Requirement to review: {title}",
+                "Requirement {ticket_id} awaits the {level_name} finance bureau's review.",
+            ),
+        )
+    ],
+    "RequirementRejected": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "decision",
+            ("需求 {ticket_id} 被驳回", "{level_name}财政部门驳回理由：{reason}"),
+            ("Requirement {ticket_id} rejected", "Reason given by the {level_name} finance bureau: {reason}"),
+        )
+    ],
+    "RequirementReturned": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "decision",
+            ("需求 {ticket_id} 退回修改", "请按意见修改后重新提交：{reason}"),
+            ("Requirement {ticket_id} returned", "Please amend and resubmit: {reason}"),
+        )
+    ],
+    "RequirementReviewCompleted": [
+        _rule(
+            IT,
+            ["inbox", "wecom"],
+            "review",
+            ("待梳理细化：{title}", "需求 {ticket_id} 已逐级审核通过（第六条二）。"),
+            ("To refine: {title}", "Requirement {ticket_id} passed every level's review."),
+        )
+    ],
+    "RequirementRefined": [
+        _rule(
+            {"kind": "role", "role": BUSINESS_DIVISION, "org": "{business_division_id}"},
+            ["inbox", "wecom"],
+            "review",
+            ("待确认需求：{title}", "需求 {ticket_id} 已梳理细化，请确认是否予以实现（第六条三）。"),
+            ("To confirm: {title}", "Requirement {ticket_id} was refined; please decide whether to adopt it."),
+        )
+    ],
+    "RequirementConfirmed": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "decision",
+            ("需求 {ticket_id} 已采纳", "预计升级时间：{expected_upgrade}"),
+            ("Requirement {ticket_id} adopted", "Expected upgrade: {expected_upgrade}"),
+            when={"adopted": True},
+        ),
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "decision",
+            ("需求 {ticket_id} 不予采纳", "原因：{reason}"),
+            ("Requirement {ticket_id} not adopted", "Reason: {reason}"),
+            when={"adopted": False},
+        ),
+    ],
+    "WorkOrderDispatched": [
+        _rule(
+            VENDOR,
+            ["inbox", "wecom"],
+            "work_order",
+            ("新工单 {work_order_id}（{priority}）：{title}", "计划交付日期：{planned_delivery}（第六条五）。"),
+            ("New work order {work_order_id} ({priority}): {title}", "Planned delivery: {planned_delivery}."),
+        )
+    ],
+    "WorkOrderReopened": [
+        _rule(
+            VENDOR,
+            ["inbox", "wecom"],
+            "work_order",
+            ("工单 {work_order_id} 验证未通过", "原因：{reason}"),
+            ("Work order {work_order_id} failed verification", "Reason: {reason}"),
+        )
+    ],
+    "WorkOrderOverdue": [
+        _rule(
+            IT,
+            ["inbox", "wecom"],
+            "work_order",
+            ("工单 {work_order_id} 已逾期", "计划交付日期 {planned_delivery} 已过，开发公司尚未交付。"),
+            ("Work order {work_order_id} is overdue", "Planned delivery {planned_delivery} passed without a delivery."),
+        )
+    ],
+    "VerificationRequested": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "verification",
+            ("请验证需求 {ticket_id}", "开发公司已交付版本 {version}，请进行业务验证（第六条七）。"),
+            ("Please verify requirement {ticket_id}", "The vendor delivered version {version}; please verify it."),
+        )
+    ],
+    "VerificationFailed": [
+        _rule(
+            IT,
+            ["inbox", "wecom"],
+            "verification",
+            ("需求 {ticket_id} 验证未通过", "原因：{reason}"),
+            ("Requirement {ticket_id} failed verification", "Reason: {reason}"),
+        )
+    ],
+    # 第六条八: releases are announced in advance through the service groups as well as announcements.
+    "ReleaseAnnounced": [
+        _rule(
+            ALL_GROUPS,
+            ["wecom"],
+            "release",
+            ("系统升级通知：{title}", "计划于 {release_date} 升级至 {version}。{notes}"),
+            ("System upgrade: {title}", "Version {version} goes live on {release_date}. {notes}"),
+        )
+    ],
+}
+
+
+def default_rules() -> dict[str, list[Rule]]:
+    return {event: [Rule.model_validate(rule) for rule in rules] for event, rules in DEFAULT_RULES.items()}
