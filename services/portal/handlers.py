@@ -106,6 +106,23 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
                 "submitted_at": envelope.time,
             },
         )
+    if envelope.type == "ProblemReported":
+        data = envelope.data
+        await views.upsert_ticket(
+            envelope.subject,
+            {
+                "kind": "problem",
+                "title": data["title"],
+                "category": data["category"],
+                "urgency": "urgent" if data["urgent"] else "normal",
+                "org_id": data["org_id"],
+                "org_name": data["org_name"],
+                "org_path": data["org_path"],
+                "submitter_id": data["submitter_id"],
+                "channel": data["channel"],
+                "submitted_at": envelope.time,
+            },
+        )
     if status := status_after(envelope):
         await views.move_status(envelope.subject, status, envelope.time)
 

@@ -71,6 +71,52 @@ ENTRIES: dict[str, tuple[str, Describe, Callable[[dict[str, Any]], str | None]]]
     "RequirementReleased": ("部署上线", lambda d: f"随版本 {d['version']} 上线", lambda d: "released"),
     "NotificationDelivered": ("发送通知", lambda d: f"通知 {d['recipient']}：{d['title']}", lambda d: None),
 }
+
+# The problem procedure (第七条–第十一条): each case event carries the case's status after the step.
+PROBLEM_LABELS = {
+    "ProblemCaseOpened": "纳入问题台账",
+    "ProblemRefined": "梳理细化",
+    "ProblemReproduced": "复现问题",
+    "ProblemUserInputRequested": "请用户补充信息",
+    "ProblemUserReplied": "用户已补充",
+    "ProblemConfirmedByUser": "用户确认问题",
+    "ProblemReadyForDispatch": "待派发工单",
+    "ProblemFixReleased": "补丁发布",
+    "ProblemVerified": "用户验证",
+    "ProblemClosed": "办结",
+    "ProblemComplianceChecked": "合规论证",
+    "ProblemConfigured": "系统配置",
+    "ProblemRepairReviewed": "数据修复审核",
+    "ProblemBusinessConfirmed": "业务处室确认",
+    "ProblemRepairPlanned": "制定修复方案",
+    "ProblemRepairPlanAnswered": "用户确认修复方案",
+    "ProblemDataBackedUp": "原始数据备份",
+    "ProblemDataRepaired": "数据修复",
+    "ProblemQuestionEscalated": "上报自治区业务处室",
+    "ProblemAnswered": "答复",
+    "ProblemFollowUpAsked": "用户追问",
+    "ProblemSlaWarning": "即将超时",
+    "ProblemSlaBreached": "已超时（升级）",
+}
+# The free text a step carries, shown after its label.
+PROBLEM_TEXT = ("reason", "answer", "question", "notes", "note", "reply", "opinion", "change", "version")
+
+
+def _problem_detail(label: str) -> Describe:
+    def describe(data: dict[str, Any]) -> str:
+        text = next((str(data[key]) for key in PROBLEM_TEXT if data.get(key)), "")
+        return f"{label}：{text}" if text else label
+
+    return describe
+
+
+ENTRIES["ProblemReported"] = (
+    "上报问题",
+    lambda d: f"{d['org_name']} {d['submitter_name']} 上报（{d['channel']}）：{d['title']}",
+    lambda d: "reported",
+)
+for _name, _label in PROBLEM_LABELS.items():
+    ENTRIES[_name] = (_label, _problem_detail(_label), lambda d: d.get("status"))
 TIMELINE_EVENTS = tuple(ENTRIES)
 
 
