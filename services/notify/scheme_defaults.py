@@ -150,6 +150,90 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             ("System upgrade: {title}", "Version {version} goes live on {release_date}. {notes}"),
         )
     ],
+    # The problem procedure (第七条–第十一条): the IT division hears of every new case and every breach,
+    # the reporter of every step that waits for them or answers them.
+    "ProblemCaseOpened": [
+        _rule(
+            IT,
+            ["inbox", "wecom"],
+            "problem",
+            ("新问题 {ticket_id}：{title}", "已纳入问题解决台账，请组织梳理细化（第十一条）。"),
+            ("New problem {ticket_id}: {title}", "It is in the problem ledger; please refine it."),
+        )
+    ],
+    "ProblemUserInputRequested": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 需要您补充信息", "{question}"),
+            ("Problem {ticket_id} needs your input", "{question}"),
+        )
+    ],
+    "ProblemAnswered": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 已答复", "{answer}"),
+            ("Problem {ticket_id} answered", "{answer}"),
+        )
+    ],
+    "ProblemFixReleased": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 已发布补丁", "补丁版本 {version}，请进行二次验证（第十一条一7）。"),
+            ("Problem {ticket_id}: patch released", "Version {version} is out; please verify it."),
+        )
+    ],
+    "ProblemConfigured": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 已完成配置", "{change}（自 {effective_from} 起生效），请验证（第十一条二4）。"),
+            ("Problem {ticket_id}: configured", "{change} (from {effective_from}); please verify."),
+        )
+    ],
+    "ProblemRepairPlanned": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 的数据修复方案待您确认", "请确认数据修复方案（第十一条三5）。"),
+            ("Problem {ticket_id}: confirm the repair plan", "Please confirm the data repair plan."),
+        )
+    ],
+    "ProblemDataRepaired": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "problem",
+            ("问题 {ticket_id} 数据已修复", "请确认修复后数据的准确性（第十一条三8）。"),
+            ("Problem {ticket_id}: data repaired", "Please confirm the repaired data."),
+        )
+    ],
+    "ProblemClosed": [
+        _rule(
+            SUBMITTER,
+            ["inbox"],
+            "problem",
+            ("问题 {ticket_id} 已办结", "{reason}"),
+            ("Problem {ticket_id} closed", "{reason}"),
+        )
+    ],
+    "ProblemSlaBreached": [
+        _rule(
+            IT,
+            ["inbox", "wecom"],
+            "sla",
+            ("问题 {ticket_id} 已超时", "请尽快处理并关注升级（第十一条四）。"),
+            ("Problem {ticket_id} breached its SLA", "Please handle it now; it has been escalated."),
+            urgent=True,
+        )
+    ],
 }
 
 
