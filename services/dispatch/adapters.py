@@ -161,6 +161,8 @@ def _state(case: DispatchCase) -> dict[str, Any]:
         "status": case.status.value,
         "work_order": _work_order(case.work_order) if case.work_order else None,
         "release_id": case.release_id,
+        "kind": case.kind,
+        "problem_round": case.problem_round,
     }
 
 
@@ -208,6 +210,8 @@ def to_case(document: dict[str, Any]) -> DispatchCase:
         status=CaseStatus(document["status"]),
         work_order=_to_work_order(order) if order else None,
         release_id=document.get("release_id"),
+        kind=document.get("kind", "requirement"),
+        problem_round=document.get("problem_round", 0),
         version=document["version"],
         history=[
             HistoryEntry(h["action"], h["actor"]["user_id"], h["actor"]["name"], h["at"], h["note"])

@@ -25,6 +25,8 @@ from services.dispatch.domain import (
     mark_released,
     new_release_id,
     open_dispatch_case,
+    open_problem_case,
+    reopen_problem,
     report_progress,
     verify_delivery,
 )
@@ -36,6 +38,7 @@ from shared.events import (
     SYSTEM,
     Actor,
     Envelope,
+    ProblemReadyForDispatch,
     RequirementConfirmed,
     RequirementReleased,
     VendorProgressReported,
@@ -62,6 +65,26 @@ async def when_requirement_confirmed_open_case(envelope: Envelope, *, cases: Dis
     case = open_dispatch_case(event, envelope.actor, envelope.time)  # adopted when the division decided
     if await cases.add(case, actor=envelope.actor, cause=envelope):
         log.info("dispatch case opened", ticket_id=case.ticket_id)
+
+
+async def when_problem_ready_for_dispatch_queue_it(envelope: Envelope, *, cases: DispatchCaseRepository) -> None:
+    """第十一条一5、三6: a confirmed bug or data repair joins the dispatch queue; a later round (the
+    reporter's second verification failed) sends its work order back to the vendor."""
+    event = envelope.event()
+    assert isinstance(event, ProblemReadyForDispatch)
+
+    async def apply() -> None:
+        case = await cases.get(event.ticket_id)
+        if case is None:
+            if await cases.add(
+                open_problem_case(event, envelope.actor, envelope.time), actor=envelope.actor, cause=envelope
+            ):
+                log.info("problem queued for dispatch", ticket_id=event.ticket_id)
+            return
+        if reopen_problem(case, event, envelope.actor, utcnow()):
+            await cases.save(case, actor=envelope.actor, causation=envelope)
+
+    await _retrying(apply)
 
 
 async def dispatch(

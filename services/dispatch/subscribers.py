@@ -8,6 +8,7 @@ from functools import partial
 
 from services.dispatch.adapters import DispatchCaseRepository
 from services.dispatch.handlers import (
+    when_problem_ready_for_dispatch_queue_it,
     when_requirement_confirmed_open_case,
     when_requirement_released_close_case,
     when_vendor_progress_reported_advance_work_order,
@@ -25,6 +26,11 @@ def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
         topics.review_events,
         group=GROUP,
         handlers={"RequirementConfirmed": partial(when_requirement_confirmed_open_case, cases=cases)},
+    )
+    runtime.subscribe(
+        topics.problem_events,
+        group=f"{GROUP}-problems",
+        handlers={"ProblemReadyForDispatch": partial(when_problem_ready_for_dispatch_queue_it, cases=cases)},
     )
     runtime.subscribe(
         topics.vendor_progress,

@@ -16,6 +16,8 @@ from services.dispatch.domain.work_orders import (
     dispatch_work_order,
     flag_overdue,
     open_dispatch_case,
+    open_problem_case,
+    reopen_problem,
     report_progress,
     work_order_id,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "mark_released",
     "new_release_id",
     "open_dispatch_case",
+    "open_problem_case",
+    "reopen_problem",
     "report_progress",
     "verify_delivery",
     "work_order_id",

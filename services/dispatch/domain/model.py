@@ -16,6 +16,9 @@ class CaseStatus(StrEnum):
     AWAITING_DISPATCH = "awaiting_dispatch"  # 待派发: adopted (第六条三), no work order yet
     IN_PROGRESS = "in_progress"  # 开发测试中: a work order is open at the vendor
     AWAITING_VERIFICATION = "awaiting_verification"  # 待业务验证: delivered, the requester verifies
+    # A problem's fix is delivered: the IT division releases the patch and the reporter verifies it in the
+    # problem procedure (第十一条一7、8), not here.
+    AWAITING_PATCH = "awaiting_patch"
     VERIFIED = "verified"  # 验证通过: waits for a release
     RELEASED = "released"  # 已部署上线
 
@@ -98,6 +101,8 @@ class DispatchCase:
     adopted_at: datetime
     status: CaseStatus = CaseStatus.AWAITING_DISPATCH
     work_order: WorkOrder | None = None
+    kind: str = "requirement"  # or "problem" (软件BUG, 数据修复: 第十一条一5、三6)
+    problem_round: int = 0
     release_id: str | None = None
     version: int = 0
     history: list[HistoryEntry] = field(default_factory=list)

@@ -17,11 +17,13 @@ from services.dispatch.domain.model import (
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.events import (
     Actor,
+    ProblemReadyForDispatch,
     RequirementConfirmed,
     VerificationRequested,
     WorkOrderDispatched,
     WorkOrderOverdue,
     WorkOrderProgressed,
+    WorkOrderReopened,
 )
 from shared.orgtree import VENDORS
 
@@ -51,6 +53,48 @@ def open_dispatch_case(confirmed: RequirementConfirmed, actor: Actor, at: dateti
     )
     case.record("adopted", actor, at, confirmed.reason)
     return case
+
+
+def open_problem_case(ready: ProblemReadyForDispatch, actor: Actor, at: datetime) -> DispatchCase:
+    """第十一条一5, 三6: a confirmed bug or an accepted repair plan waits to be dispatched, by urgency."""
+    case = DispatchCase(
+        ticket_id=ready.ticket_id,
+        title=ready.title,
+        description=ready.description,
+        category=ready.category,
+        urgency="urgent" if ready.urgent else "normal",
+        submitter_id=ready.submitter_id,
+        org_path=list(ready.org_path),
+        business_division_id="",
+        expected_upgrade=None,
+        adopted_at=at,
+        kind="problem",
+        problem_round=ready.round,
+    )
+    case.record("ready_for_dispatch", actor, at, f"建议优先级 {ready.priority_suggestion}")
+    return case
+
+
+def reopen_problem(case: DispatchCase, ready: ProblemReadyForDispatch, actor: Actor, at: datetime) -> bool:
+    """The reporter's verification failed (a later round): the work order goes back to the vendor.
+
+    False when this round was seen before, or when no work order was dispatched yet (it still waits)."""
+    if ready.round <= case.problem_round:
+        return False
+    case.problem_round = ready.round
+    order = case.work_order
+    if order is None:
+        return True
+    order.status = WorkOrderStatus.IN_DEVELOPMENT
+    order.reopen_count += 1
+    case.status = CaseStatus.IN_PROGRESS
+    case.record("reopened", actor, at, ready.reason)
+    case.emit(
+        WorkOrderReopened(
+            work_order_id=order.id, ticket_id=case.ticket_id, vendor_id=order.vendor_id, reason=ready.reason
+        )
+    )
+    return True
 
 
 def dispatch_work_order(case: DispatchCase, command: DispatchWorkOrder, actor: Actor, at: datetime) -> WorkOrder:
@@ -84,6 +128,7 @@ def dispatch_work_order(case: DispatchCase, command: DispatchWorkOrder, actor: A
             work_order_id=order.id,
             ticket_id=case.ticket_id,
             vendor_id=order.vendor_id,
+            kind=case.kind,
             category=case.category,
             title=case.title,
             description=case.description,
@@ -159,7 +204,10 @@ def report_progress(case: DispatchCase, command: ReportProgress, actor: Actor, a
             note=note,
         )
     )
-    if stage == WorkOrderStatus.DELIVERED:
+    if stage == WorkOrderStatus.DELIVERED and case.kind == "problem":
+        order.delivered_version = version
+        case.status = CaseStatus.AWAITING_PATCH
+    elif stage == WorkOrderStatus.DELIVERED:
         _request_verification(case, order, version or "")
     return True
 
