@@ -12,6 +12,7 @@ from shared.events import (
     CalendarDayCorrected,
     Event,
     NotificationDelivered,
+    OrganisationChanged,
     ProblemReported,
     PublicationPublished,
     ReleaseAnnounced,
@@ -87,6 +88,11 @@ class Topics:
         return f"{self.prefix}.notifications"
 
     @property
+    def directory(self) -> str:
+        """The portal's changes of the organisation tree."""
+        return f"{self.prefix}.directory"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
@@ -101,6 +107,7 @@ class Topics:
             self.dispatch_events,
             self.problem_events,
             self.notifications,
+            self.directory,
             self.dead_letter,
         ]
 
@@ -152,4 +159,6 @@ class Topics:
                 return self.dispatch_events
             case NotificationDelivered():
                 return self.notifications
+            case OrganisationChanged():
+                return self.directory
         raise LookupError(f"no topic for {type(event).__name__}")

@@ -57,13 +57,14 @@ review      Read    topic   literal    @P@.requirements
 review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.problem-events
 # dispatch: confirmed requirements, the vendors' progress, its own releases; writes its state changes
 # (and the work orders: per vendor, below).
-dispatch    Read    topic   literal    @P@.review-events @P@.vendor-progress @P@.dispatch-events
+dispatch    Read    topic   literal    @P@.review-events @P@.vendor-progress @P@.dispatch-events @P@.problem-events
 dispatch    Write   topic   literal    @P@.dispatch-events
 # notify: every ticket event (and the work orders: per vendor, below); writes notifications.
 notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events
 notify      Write   topic   literal    @P@.notifications
-# portal: the timelines and the audit log read everything; it publishes nothing but dead letters.
+# portal: the timelines and the audit log read everything; it publishes changes of the org directory.
 portal      Read    topic   prefixed   @P@.
+portal      Write   topic   literal    @P@.directory
 ACLS
 )
 

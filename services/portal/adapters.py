@@ -24,9 +24,9 @@ INDEXES = [
 class Directory:
     """Users and organisations (the org directory the region's administrators maintain)."""
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, organisations: AsyncCollection | None = None) -> None:
         self._users = db["users"]
-        self._orgs = db["organisations"]
+        self._orgs = organisations if organisations is not None else db["organisations"]
 
     async def user_by_username(self, username: str) -> UserAccount | None:
         doc = await self._users.find_one({"username": username})
@@ -68,13 +68,27 @@ class Directory:
     async def add_missing_users(self, users: list[dict[str, Any]]) -> int:
         return await _insert_missing(self._users, users)
 
+    async def organisation(self, org_id: str) -> dict[str, Any] | None:
+        return await self._orgs.find_one({"_id": org_id}, {"outbox": 0})
+
+    async def save_organisation(self, org: dict[str, Any], entries: list[dict], *, new: bool) -> bool:
+        """Create (False if the id is taken) or update an organisation; its event rides in the same write."""
+        if new:
+            try:
+                await self._orgs.insert_one({"_id": org["id"], **org, "outbox": entries})
+            except DuplicateKeyError:
+                return False
+            return True
+        await self._orgs.update_one({"_id": org["id"]}, {"$set": org, "$push": {"outbox": {"$each": entries}}})
+        return True
+
     async def organisations(self, *, parent_division: str | None, kind: str | None) -> list[dict[str, Any]]:
         query: dict[str, Any] = {}
         if parent_division:
             query["division_code"] = parent_division
         if kind:
             query["kind"] = kind
-        return await self._orgs.find(query).sort("_id", 1).to_list()
+        return await self._orgs.find(query, {"outbox": 0}).sort("_id", 1).to_list()
 
 
 async def _insert_missing(collection: AsyncCollection, docs: list[dict[str, Any]]) -> int:

@@ -26,7 +26,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     router = build_router(
-        directory=Directory(runtime.db),
+        directory=Directory(runtime.db, runtime.aggregates("organisations")),
         sessions=RefreshTokens(runtime.db),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
@@ -34,6 +34,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         limiter=RateLimiter(runtime.db["rate_limits"]),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
+        outbox=runtime.outbox,
     )
     app = create_app(runtime, title="fiscaldesk portal", routers=[router, build_gateway(settings.service_urls)])
     mount_web_ui(app, settings.web_dist)  # last: its catch-all route must not shadow the API

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.portal import directory as org_directory
 from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy
@@ -23,6 +24,7 @@ from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
+from shared.outbox import OutboxWriter
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
@@ -50,6 +52,7 @@ def build_router(
     limiter: RateLimiter,
     sign_in_limit: Limit,
     audit: AuditLog,
+    outbox: OutboxWriter,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
     accounts = {"directory": directory, "sessions": sessions, "tokens": tokens}
@@ -83,6 +86,16 @@ def build_router(
     ) -> list[dict]:
         """The organisation directory, filtered by division code and kind."""
         return await directory.organisations(parent_division=division, kind=kind)
+
+    @router.post("/orgs", tags=["directory"], status_code=status.HTTP_201_CREATED)
+    async def add_organisation(body: org_directory.OrganisationCreate, user: CurrentUser) -> dict:
+        """Add an organisation to the tree (the region's system administrators)."""
+        return await org_directory.create(body, user=user, directory=directory, outbox=outbox)
+
+    @router.put("/orgs/{org_id}", tags=["directory"])
+    async def change_organisation(org_id: str, body: org_directory.OrganisationUpdate, user: CurrentUser) -> dict:
+        """Rename an organisation, change its domains, or deactivate it."""
+        return await org_directory.update(org_id, body, user=user, directory=directory, outbox=outbox)
 
     @router.get("/tickets", tags=["tickets"])
     async def tickets(
@@ -136,6 +149,7 @@ def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
         *topics.ticket_events,
         topics.vendor_progress,
         topics.notifications,
+        topics.directory,
         group=f"{GROUP}-audit",
         handlers=dict.fromkeys(EVENT_TYPES, append),
     )

@@ -13,3 +13,9 @@ def authorize_audit(user: Principal) -> None:
     """The audit trail is read by auditors (read only) and system administrators."""
     if not user.has_role(AUDITOR, SYSADMIN):
         raise Forbidden("not_an_auditor", "只有审计人员和系统管理员可以查看审计日志 (auditors only)")
+
+
+def authorize_directory_edit(user: Principal) -> None:
+    """The region's system administrators maintain the organisation tree."""
+    if not (user.has_role(SYSADMIN) and user.is_regional):
+        raise Forbidden("not_an_administrator", "只有自治区系统管理员可以维护组织机构 (region administrators only)")

@@ -1,5 +1,7 @@
 """Administrative actions, so they reach the audit trail like every state change."""
 
+from pydantic import Field
+
 from shared.events.base import Event
 
 
@@ -13,3 +15,19 @@ class CalendarDayCorrected(Event):
     @property
     def subject(self) -> str:
         return f"calendar-{self.day}"
+
+
+class OrganisationChanged(Event):
+    """The region's administrators added or changed an organisation of the tree (第三条 needs it right)."""
+
+    org_id: str
+    change: str  # created | updated
+    name: str
+    kind: str
+    division_code: str
+    domains: list[str] = Field(default_factory=list)
+    active: bool = True
+
+    @property
+    def subject(self) -> str:
+        return f"org-{self.org_id}"
