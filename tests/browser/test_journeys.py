@@ -163,3 +163,35 @@ def test_every_workspace_opens_without_errors(ui) -> None:
         session = ui(user)
         session.open(path)
         session.screenshot(name)
+
+
+def test_journey_consulting_ticket_answered_within_its_sla(ui, api) -> None:
+    # The region has published an answer already: it is shown while the question is typed (第七条).
+    faq = {"question": "如何打印国库集中支付凭证", "answer": "在支付管理 → 凭证打印中选择凭证后点击打印。"}
+    assert api.post("review", "/api/faq", as_user="itdiv", json=faq).status_code == 201
+
+    unit = ui("submitter")
+    page = unit.open("/problems/new")
+    page.get_by_label("问题标题").fill("支付凭证打印")
+    expect(page.locator("[data-test=faq-suggestions]")).to_contain_text("凭证打印", timeout=10_000)
+    unit.screenshot("unit-report-problem")
+    page.get_by_label("问题标题").fill("支付凭证打印后如何补打")
+    page.get_by_label("问题描述").fill("凭证已打印一次，再次打印时按钮灰色，如何补打？")
+    page.locator("[data-test=report]").click()
+    page.wait_for_url(re.compile(r".*/tickets/PRB-.*"))
+    ticket_id = page.url.rsplit("/", 1)[-1]
+
+    it = ui("itdiv")
+    page = it.open("/problem-desk")
+    row = page.locator("[data-test=problem-queue] tr", has_text=ticket_id)
+    expect(row).to_be_visible(timeout=20_000)
+    it.screenshot("it-division-problem-desk")
+    row.get_by_role("button", name="答复").click()
+    page.get_by_label("答复内容").fill("补打请在凭证打印界面勾选“允许补打”后再次打印。")
+    page.locator("[data-test=answer]").click()
+    expect(page.get_by_text("已答复")).to_be_visible()
+
+    page = unit.open("/notifications")
+    expect(page.locator("[data-test=notifications]")).to_contain_text("允许补打", timeout=20_000)
+    case = api.get("review", f"/api/problem-cases/{ticket_id}", as_user="submitter").json()
+    assert case["sla"]["response_state"] == "met"  # answered well inside the 2 working hours (第十一条四)

@@ -7,7 +7,7 @@ const messages = {
     nav: {
       home: '工作台', submit: '提交需求', import: '批量导入', problem: '问题上报', tickets: '我的工单',
       review: '审核队列', refinement: '梳理细化', confirmation: '需求确认', publications: '需求公示',
-      workOrders: '开发工单', verifications: '业务验证', releases: '部署上线', notifications: '消息通知', announcements: '通知公告', logout: '退出登录',
+      workOrders: '开发工单', verifications: '业务验证', problemDesk: '问题办理', faq: '常见问题', releases: '部署上线', notifications: '消息通知', announcements: '通知公告', logout: '退出登录',
     },
     login: { title: '用户登录', username: '用户名', password: '密码', submit: '登录', demo: "演示账号密码均为 Fiscal{'@'}2026" },
     common: { search: '查询', submit: '提交', save: '保存', cancel: '取消', actions: '操作', detail: '详情', reason: '理由', status: '状态', title: '标题', category: '类别', org: '单位', time: '时间', none: '暂无数据' },
@@ -17,7 +17,7 @@ const messages = {
     nav: {
       home: 'Dashboard', submit: 'Submit requirement', import: 'Bulk import', problem: 'Report problem', tickets: 'My tickets',
       review: 'Review queue', refinement: 'Refinement', confirmation: 'Confirmation', publications: 'Publication board',
-      workOrders: 'Work orders', verifications: 'Verification', releases: 'Releases', notifications: 'Notifications', announcements: 'Announcements', logout: 'Sign out',
+      workOrders: 'Work orders', verifications: 'Verification', problemDesk: 'Problem desk', faq: 'FAQ', releases: 'Releases', notifications: 'Notifications', announcements: 'Announcements', logout: 'Sign out',
     },
     login: { title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', demo: "Demo accounts use the password Fiscal{'@'}2026" },
     common: { search: 'Search', submit: 'Submit', save: 'Save', cancel: 'Cancel', actions: 'Actions', detail: 'Details', reason: 'Reason', status: 'Status', title: 'Title', category: 'Category', org: 'Organisation', time: 'Time', none: 'No data' },
