@@ -1,0 +1,248 @@
+"""Throughput and end-to-end latency of the walking skeleton against a raw pymongo + aiokafka baseline.
+
+    make bench                                   # = python -m bench.run
+    make bench BENCH_ARGS="--loads 1,8 --submissions 100 --keep-state"
+
+Starts its own stack as the tests do (free ports, a throw-away folder, its own database and topic
+prefix), runs every load against fiscaldesk and then the baseline on the same Kafka and FerretDB,
+prints a table per load and writes bench/results/<UTC timestamp>.json. See docs/performance.md.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from bench.baseline import Baseline
+from bench.measure import KafkaLag, System, measure
+from bench.skeleton import Skeleton
+from infra.launcher import ROOT, SERVICES, Ports, ServiceProcess, Stack
+
+RESULTS = ROOT / "bench" / "results"
+# As the test stack does (conftest.py): the services' business clock starts inside a submission window
+# (第五条, the first working days of a month), so intake accepts submissions whatever day the bench runs.
+WINDOW_OPEN = "2026-12-01T10:00:00+08:00"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loads", default="1,4,16", help="concurrent submitters per run, comma-separated")
+    parser.add_argument("--submissions", type=int, default=100, help="submissions per run (all submitters)")
+    parser.add_argument("--warmup", type=int, default=10, help="unmeasured submissions per system first")
+    parser.add_argument(
+        "--poll-interval", type=float, default=0.1, help="seconds between completion polls (precision vs. load)"
+    )
+    parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for completions after a load")
+    parser.add_argument("--keep-state", action="store_true", help="keep the stack's folder (data and logs)")
+    args = parser.parse_args()
+    args.loads = [int(load) for load in args.loads.split(",")]
+    return args
+
+
+async def warm_up(system: System, count: int, timeout: float) -> None:
+    """Unmeasured flows first: connections are opened, consumer groups have joined, code paths are warm."""
+    result = await measure(system, 1, count, timeout, poll_interval=0.5)
+    if result.completed < count:
+        raise RuntimeError(f"{system.name} warm-up: {result.completed}/{count} completed ({result.first_error})")
+
+
+async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argparse.Namespace) -> dict[str, Any]:
+    """Every load against the baseline, then every load against fiscaldesk.
+
+    The baseline goes first, while nothing else is in flight: each fiscaldesk run leaves the portal's
+    read model and audit trail behind (reported as `behind_after`), and their catching up would slow
+    down a baseline run that came after it. fiscaldesk's later loads do pay for the earlier ones' backlog,
+    as a real deployment under sustained load would.
+    """
+    skeleton = Skeleton(stack, services)
+    baseline = Baseline(
+        stack.kafka_bootstrap,
+        stack.mongodb_url,
+        db_prefix=stack.db_prefix,
+        topic=f"{stack.topic_prefix}.baseline",
+        log_path=stack.state_dir / "logs" / "baseline-consumer.log",
+    )
+    runs: dict[str, list[dict[str, Any]]] = {}
+    try:
+        async with KafkaLag(stack.kafka_bootstrap, stack.topic_prefix) as lag:
+            for system in (baseline, skeleton):
+                await system.start()
+                await warm_up(system, args.warmup, args.timeout)
+                runs[system.name] = [await run_one(system, load, lag, args) for load in args.loads]
+        visible = await skeleton.visible_to_reviewer(skeleton.last_ticket_id or "")
+    finally:
+        for system in (baseline, skeleton):
+            await system.close()
+    return {"reviewer_sees_last_ticket": visible, "loads": combine(runs)}
+
+
+async def run_one(system: System, load: int, lag: KafkaLag, args: argparse.Namespace) -> dict[str, Any]:
+    """One measured run, started once the system's own consumers have caught up."""
+    if not await lag.wait_until_caught_up(system.groups, system.pending):
+        print(f"warning: {system.name}'s consumers had not caught up before the run at {load}", flush=True)
+    system.stamps.clear()
+    result = await measure(system, load, args.submissions, args.timeout, args.poll_interval)
+    print(f"{system.name} at {load}: {result.completed}/{result.submitted} completed", flush=True)
+    return {
+        **asdict(result),
+        "hops": await system.breakdown(),
+        # Consumers still behind when the last flow completed: work the following runs compete with.
+        "behind_after": {group: count for group, count in (await lag.by_group()).items() if count},
+    }
+
+
+def combine(runs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per load: both systems side by side and the ratio fiscaldesk / baseline of every figure."""
+    rows = []
+    for ours, base in zip(runs["fiscaldesk"], runs["baseline"], strict=True):
+        ratios = {field: ratio(ours[field], base[field]) for field, _ in FIGURES}
+        rows.append({"concurrency": ours["concurrency"], "fiscaldesk": ours, "baseline": base, "ratio": ratios})
+    return rows
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+FIGURES = (
+    ("accepted_per_s", "accepted /s"),
+    ("completed_per_s", "end-to-end completed /s"),
+    ("p50_ms", "latency p50 ms"),
+    ("p95_ms", "latency p95 ms"),
+    ("p99_ms", "latency p99 ms"),
+    ("max_ms", "latency max ms"),
+)
+
+
+def print_row(row: dict[str, Any]) -> None:
+    ours, base = row["fiscaldesk"], row["baseline"]
+    print(f"\nconcurrency {row['concurrency']}: {ours['submitted']} submissions per system")
+    print(f"  {'':<24}{'fiscaldesk':>12}{'baseline':>12}{'ratio':>8}")
+    for field, label in FIGURES:
+        print(f"  {label:<24}{_cell(ours[field]):>12}{_cell(base[field]):>12}{_cell(row['ratio'][field]):>8}")
+    for result in (ours, base):
+        if result["completed"] < result["submitted"] or result["errors"]:
+            done = f"{result['completed']}/{result['submitted']} completed"
+            print(f"  {result['system']}: {done}, {result['errors']} errors; first: {result['first_error']}")
+    periods = f"{_cell(ours['poll_period_p95_ms'])} / {_cell(base['poll_period_p95_ms'])} ms"
+    print(f"  completion times are within half a poll period; poll period p95: {periods}")
+    for result in (ours, base):
+        print(f"  {result['system']} hops (p50 / p95 ms):")
+        for span, values in result["hops"].items():
+            print(f"    {span:<66}{_cell(values['p50_ms']):>9} /{_cell(values['p95_ms']):>9}")
+    behind = ", ".join(f"{group} {count}" for group, count in ours["behind_after"].items()) or "none"
+    print(f"  events not yet consumed when fiscaldesk's last flow completed: {behind}")
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo")
+    total_kb = int(meminfo.read_text().split()[1]) if meminfo.exists() else 0
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "memory_gib": round(total_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        # Other work on the machine moves every figure: recorded so a reader can discount a noisy run.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def write_json(started: datetime, machine_at_start: dict[str, Any], args: argparse.Namespace, report: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{started:%Y%m%dT%H%M%SZ}.json"
+    document = {
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "machine_at_start": machine_at_start,
+        "machine_at_end": machine(),
+        "args": {k: v for k, v in vars(args).items() if k != "keep_state"},
+        "latency": "fiscaldesk: intake's 201 received → the notification is found in notify's database; "
+        "baseline: first insert returned → the receipt is found (bench/measure.py). ratio = fiscaldesk / baseline.",
+        **report,
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def distinct_free_ports() -> Ports:
+    """`Ports.free()` binds and releases one port at a time, so two of its ports can come out equal (seen
+    here once: Kafka and FerretDB on one port). Draw again until Kafka, its controller, FerretDB and the
+    services' block are all different."""
+    for _ in range(20):
+        ports = Ports.free()
+        singles = {ports.kafka, ports.kafka_controller, ports.mongo}
+        block = set(range(ports.http_base, ports.http_base + len(SERVICES)))
+        if len(singles) == 3 and not singles & block:
+            return ports
+    raise RuntimeError("no distinct free ports")
+
+
+def start_all(stack: Stack, services: dict[str, ServiceProcess]) -> None:
+    """What `start_services` does, but into a dict the caller already holds, so that a service failing
+    to start does not leave the others running: the caller's `finally` stops every one that started."""
+    for name in SERVICES:
+        services[name] = ServiceProcess(name, stack)
+        services[name].start()
+    for process in services.values():
+        process.wait_ready()
+
+
+def main() -> None:
+    args = parse_args()
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # rebalance chatter is not a result
+    # One demo account stands for every submitter here; intake's per-user limit (30 a minute) would
+    # answer 429 after 30 submissions. The limiter still runs on every request: only the ceiling moves.
+    os.environ.setdefault("FD_SUBMISSIONS_PER_MINUTE", str(1_000_000))
+    started = datetime.now(UTC)
+    machine_at_start = machine()
+    load_average = machine_at_start["load_average_1_5_15"]
+    if load_average[0] > machine_at_start["nproc"] / 2:
+        print(f"warning: load average {load_average} before the bench: other work will make the figures noisy")
+    run_id = uuid4().hex[:8]
+    state_dir = Path(tempfile.mkdtemp(prefix="fiscaldesk-bench-"))
+    stack = Stack(
+        state_dir=state_dir,
+        ports=distinct_free_ports(),
+        db_prefix=f"bench{run_id}",
+        topic_prefix=f"bench{run_id}",
+        clock_start=WINDOW_OPEN,
+    )
+    services: dict[str, ServiceProcess] = {}
+    finished = False
+    try:
+        stack.start_infra()
+        stack.ensure_keys()
+        stack.seed()
+        start_all(stack, services)
+        report = asyncio.run(bench(stack, services, args))
+        for row in report["loads"]:
+            print_row(row)
+        visible = report["reviewer_sees_last_ticket"]
+        print(f"\nreviewer 'county' sees the last ticket through GET /api/notifications: {visible}")
+        print(f"results: {write_json(started, machine_at_start, args, report).relative_to(ROOT)}")
+        finished = True
+    finally:
+        for process in services.values():
+            process.stop()
+        stack.stop_infra()
+        if finished and not args.keep_state:
+            shutil.rmtree(state_dir, ignore_errors=True)
+        else:
+            print(f"stack data and logs kept in {state_dir}")
+
+
+if __name__ == "__main__":
+    main()
