@@ -38,8 +38,13 @@ class Ports:
 
     @classmethod
     def free(cls) -> "Ports":
-        """Ports nobody listens on, so tests and the benchmark can run beside a dev stack."""
-        return cls(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=free_port_block(5))
+        """Ports nobody listens on, all different, so tests and the benchmark can run beside a dev stack."""
+        while True:
+            http_base = free_port_block(5)
+            ports = cls(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=http_base)
+            taken = [ports.kafka, ports.kafka_controller, ports.mongo, *range(ports.http_base, ports.http_base + 5)]
+            if len(set(taken)) == len(taken):
+                return ports
 
 
 def free_port() -> int:

@@ -63,8 +63,11 @@ start_kafka() {
   sed -e "s|@LOG_DIR@|$dir|" "$ROOT/infra/kafka/log4j2.properties" > "$dir/log4j2.properties"
   if [ ! -f "$dir/data/meta.properties" ]; then
     # The cluster id is kept with the data: a folder formatted with another id refuses to start.
-    [ -f "$dir/cluster-id" ] || java -cp "$KAFKA_LIBS/*" org.apache.kafka.common.Uuid 2>/dev/null > "$dir/cluster-id" \
-      || "$PYTHON" -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' > "$dir/cluster-id"
+    # A Kafka cluster id is 16 random bytes in URL-safe base64; one starting with "-" is refused by the
+    # storage tool (it reads as an option), so draw again until it does not.
+    [ -f "$dir/cluster-id" ] || "$PYTHON" -c 'import base64,uuid
+while (i := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"): pass
+print(i)' > "$dir/cluster-id"
     java -Dlog4j2.configurationFile="$dir/log4j2.properties" -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format \
       -t "$(cat "$dir/cluster-id")" -c "$dir/server.properties" >> "$dir/format.log" 2>&1
   fi

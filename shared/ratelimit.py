@@ -9,8 +9,10 @@ from datetime import datetime
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from shared.errors import DomainError
+from shared.store import DocumentLocks
 
 
 class RateLimited(DomainError):
@@ -31,19 +33,35 @@ class Limit:
 class RateLimiter:
     def __init__(self, collection: AsyncCollection) -> None:
         self._collection = collection
+        # FerretDB v1's find-and-modify is a read then a write: concurrent hits of one counter in this
+        # process take turns, or increments would be lost (decision 0002). MongoDB needs no help.
+        self._locks = DocumentLocks()
 
     async def hit(self, limit: Limit, key: str, now: datetime) -> None:
         """Count one request for `key`; raise RateLimited when the window's allowance is used up."""
         epoch = int(now.timestamp())
         window = epoch - epoch % limit.window_seconds
-        counter = await self._collection.find_one_and_update(
-            {"_id": f"{limit.name}:{key}:{window}"},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires": window + limit.window_seconds}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
+        counter = await self._count(f"{limit.name}:{key}:{window}", window + limit.window_seconds)
         if counter["count"] == 1:
             # No TTL indexes on FerretDB: the first hit of a window sweeps windows that have ended.
             await self._collection.delete_many({"expires": {"$lt": epoch}})
         if counter["count"] > limit.requests:
             raise RateLimited(retry_after=window + limit.window_seconds - epoch)
+
+    async def _count(self, counter_id: str, expires: int) -> dict:
+        async with self._locks.hold(counter_id):
+            return await self._count_once(counter_id, expires)
+
+    async def _count_once(self, counter_id: str, expires: int) -> dict:
+        # Two first hits of a window (from two instances) may both create its counter; the loser counts again.
+        for _ in range(5):
+            try:
+                return await self._collection.find_one_and_update(
+                    {"_id": counter_id},
+                    {"$inc": {"count": 1}, "$setOnInsert": {"expires": expires}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue
+        raise RuntimeError(f"rate-limit counter {counter_id} could not be updated")
