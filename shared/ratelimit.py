@@ -12,7 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import DomainError
-from shared.store import DocumentLocks
+from shared.store import SerializedCollection
 
 
 class RateLimited(DomainError):
@@ -31,11 +31,11 @@ class Limit:
 
 
 class RateLimiter:
-    def __init__(self, collection: AsyncCollection) -> None:
+    """Give it a `SerializedCollection` (Runtime.serialized): FerretDB v1's find-and-modify is a read then a
+    write, so concurrent hits of one counter must take turns or increments are lost (decision 0002)."""
+
+    def __init__(self, collection: SerializedCollection | AsyncCollection) -> None:
         self._collection = collection
-        # FerretDB v1's find-and-modify is a read then a write: concurrent hits of one counter in this
-        # process take turns, or increments would be lost (decision 0002). MongoDB needs no help.
-        self._locks = DocumentLocks()
 
     async def hit(self, limit: Limit, key: str, now: datetime) -> None:
         """Count one request for `key`; raise RateLimited when the window's allowance is used up."""
@@ -49,10 +49,6 @@ class RateLimiter:
             raise RateLimited(retry_after=window + limit.window_seconds - epoch)
 
     async def _count(self, counter_id: str, expires: int) -> dict:
-        async with self._locks.hold(counter_id):
-            return await self._count_once(counter_id, expires)
-
-    async def _count_once(self, counter_id: str, expires: int) -> dict:
         # Two first hits of a window (from two instances) may both create its counter; the loser counts again.
         for _ in range(5):
             try:

@@ -46,10 +46,14 @@ class Runtime:
         self.relay = OutboxRelay(self._aggregates, self._publish, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []
 
+    def serialized(self, name: str) -> SerializedCollection:
+        """A collection whose updates of one document wait for each other in this process (FerretDB)."""
+        return SerializedCollection(self.db[name], self.locks)
+
     def aggregates(self, name: str) -> SerializedCollection:
         """A collection whose documents carry an outbox; the relay publishes from it. Updates of one of
         its documents (the service's and the relay's) wait for each other (see SerializedCollection)."""
-        collection = SerializedCollection(self.db[name], self.locks)
+        collection = self.serialized(name)
         self._aggregates.append(collection)
         self._indexes.append(outbox_index(name))
         return collection

@@ -34,7 +34,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
             runtime.relay.wake,
         ),
         clock=runtime.clock,
-        limiter=RateLimiter(runtime.db["rate_limits"]),
+        limiter=RateLimiter(runtime.serialized("rate_limits")),
         submission_limit=Limit("submit", runtime.settings.submissions_per_minute, 60),
     )
     desk = ProblemDesk.with_directory(

@@ -31,7 +31,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
         lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
-        limiter=RateLimiter(runtime.db["rate_limits"]),
+        limiter=RateLimiter(runtime.serialized("rate_limits")),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
         outbox=runtime.outbox,

@@ -75,30 +75,32 @@ def reject(case: ReviewCase, command: RejectRequirement, *, by: Principal, now: 
     reason = required_reason(
         command.reason, DETAILED_REASON_MIN, "驳回理由须详细说明", "a rejection needs a detailed reason"
     )
-    case.close_current_task("rejected", by, now)
-    case.status = Status.REJECTED
-    case.events.append(
-        RequirementRejected(
-            ticket_id=case.ticket_id,
-            task_id=task.id,
-            level=task.level,
-            division_code=task.division_code,
-            reason=reason,
-            submitter_id=case.submitter_id,
-            org_path=case.org_path,
-        )
-    )
-    case.record("rejected", by, now, level=task.level, reason=reason)
+    _send_back(case, task, "rejected", Status.REJECTED, RequirementRejected, reason, by=by, now=now)
 
 
 def return_for_amendment(case: ReviewCase, command: ReturnRequirement, *, by: Principal, now: datetime) -> None:
     """Back to the submitter to amend it; the case waits for the next submission round."""
     task = _reviewers_turn(case, by)
     reason = required_reason(command.reason, RETURN_REASON_MIN, "退回须说明修改要求", "a return needs a reason")
-    case.close_current_task("returned", by, now)
-    case.status = Status.RETURNED
+    _send_back(case, task, "returned", Status.RETURNED, RequirementReturned, reason, by=by, now=now)
+
+
+def _send_back(
+    case: ReviewCase,
+    task: ReviewTask,
+    action: str,
+    status: Status,
+    event: type[RequirementRejected] | type[RequirementReturned],
+    reason: str,
+    *,
+    by: Principal,
+    now: datetime,
+) -> None:
+    """The current level's reviewer ends this round (rejected or returned), with the reason for the submitter."""
+    case.close_current_task(action, by, now)
+    case.status = status
     case.events.append(
-        RequirementReturned(
+        event(
             ticket_id=case.ticket_id,
             task_id=task.id,
             level=task.level,
@@ -108,7 +110,7 @@ def return_for_amendment(case: ReviewCase, command: ReturnRequirement, *, by: Pr
             org_path=case.org_path,
         )
     )
-    case.record("returned", by, now, level=task.level, reason=reason)
+    case.record(action, by, now, level=task.level, reason=reason)
 
 
 def reopen_after_amendment(case: ReviewCase, submitted: RequirementSubmitted, *, now: datetime) -> None:
