@@ -11,7 +11,8 @@ const messages = {
       dashboard: '统计分析', slaBoard: 'SLA 看板', escalations: '咨询上报', progressBoard: '进度看板',
     },
     login: { title: '用户登录', username: '用户名', password: '密码', submit: '登录', demo: "演示账号密码均为 Fiscal{'@'}2026" },
-    common: { search: '查询', submit: '提交', save: '保存', cancel: '取消', actions: '操作', detail: '详情', reason: '理由', status: '状态', title: '标题', category: '类别', org: '单位', time: '时间', none: '暂无数据' },
+    common: { search: '查询', submit: '提交', save: '保存', cancel: '取消', actions: '操作', detail: '详情', reason: '理由', status: '状态', title: '标题', category: '类别', org: '单位', time: '时间', none: '暂无数据',
+      id: '编号', export: '导出 Excel', refresh: '刷新', keyword: '关键字', all: '全部', close: '关闭', back: '返回' },
   },
   en: {
     app: 'Budget System Requirements & Problems',
@@ -22,7 +23,8 @@ const messages = {
       dashboard: 'Dashboards', slaBoard: 'SLA board', escalations: 'Escalated questions', progressBoard: 'Progress board',
     },
     login: { title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', demo: "Demo accounts use the password Fiscal{'@'}2026" },
-    common: { search: 'Search', submit: 'Submit', save: 'Save', cancel: 'Cancel', actions: 'Actions', detail: 'Details', reason: 'Reason', status: 'Status', title: 'Title', category: 'Category', org: 'Organisation', time: 'Time', none: 'No data' },
+    common: { search: 'Search', submit: 'Submit', save: 'Save', cancel: 'Cancel', actions: 'Actions', detail: 'Details', reason: 'Reason', status: 'Status', title: 'Title', category: 'Category', org: 'Organisation', time: 'Time', none: 'No data',
+      id: 'No.', export: 'Export to Excel', refresh: 'Refresh', keyword: 'Keyword', all: 'All', close: 'Close', back: 'Back' },
   },
 }
 
