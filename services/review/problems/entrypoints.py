@@ -20,6 +20,7 @@ from services.review.problems.figures import sla_figures
 from services.review.problems.handlers import (
     ProblemDesk,
     read_case,
+    read_queue,
     take,
     when_calendar_corrected_keep_it,
     when_problem_reported_open_case,
@@ -79,6 +80,12 @@ STEPS: list[tuple[str, Step, type[BaseModel], str]] = [
     ("accept", Step.ACCEPT, AcceptBody, "the reporter accepts the answer: closed"),
     ("ask-again", Step.ASK_AGAIN, AskAgainBody, "the reporter asks again"),
 ]
+# A case answers `steps`, the steps open to the reader now, as the paths they are posted to.
+STEP_PATHS: dict[Step, str] = {step: path for path, step, _, _ in STEPS} | {Step.PROMOTE: "promote-to-faq"}
+
+
+def with_step_paths(case: dict) -> dict:
+    return {**case, "steps": [STEP_PATHS[step] for step in case["steps"]]}
 
 
 def build_router(desk: ProblemDesk) -> APIRouter:
@@ -88,14 +95,14 @@ def build_router(desk: ProblemDesk) -> APIRouter:
 
     @router.get("/problem-cases/{ticket_id}", tags=["problems"])
     async def case(ticket_id: TicketPath, user: CurrentUser) -> dict:
-        """A problem case: status, owner, history (who, when, why), SLA clocks; 404 outside your area."""
-        return await read_case(ticket_id, reader=user, desk=desk)
+        """A problem case: status, owner, history (who, when, why), SLA clocks, and `steps`: the step paths the
+        signed-in user may post now (state, role and turn all allow them); 404 outside your area."""
+        return with_step_paths(await read_case(ticket_id, reader=user, desk=desk))
 
     @router.get("/problem-queue", tags=["problems"])
     async def queue(user: CurrentUser, limit: Limit = 100) -> list[dict]:
-        """The open cases whose next step is the signed-in user's (urgent first, then the oldest)."""
-        query = ledger.queue_query(user)
-        return [ledger.present(doc) for doc in await desk.cases.queue(query, limit=limit)] if query else []
+        """The open cases whose next step is the signed-in user's (urgent first, then the oldest), with `steps`."""
+        return [with_step_paths(case) for case in await read_queue(user, desk=desk, limit=limit)]
 
     @router.post("/problem-cases/{ticket_id}/promote-to-faq", tags=["faq"])
     async def promote(ticket_id: TicketPath, body: PromoteBody, user: CurrentUser, request: Request) -> dict:
@@ -135,11 +142,14 @@ def build_router(desk: ProblemDesk) -> APIRouter:
         urgent: bool | None = None,
         org: Org = None,
         sla_state: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
+        ticket_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9:_-]{1,64}$")] = None,
         limit: Limit = 100,
         skip: Annotated[int, Query(ge=0)] = 0,
     ) -> list[dict]:
-        """问题解决台账 (第十一条一): the problems in your area with status, owner and SLA state; urgent first."""
-        query = ledger.ledger_query(user, category=category, status=status, urgent=urgent, org=org, sla_state=sla_state)
+        """问题解决台账 (第十一条一): the problems in your area with status, owner and SLA state; urgent first.
+        `ticket_id` asks for one case: an empty list until it is open (no 404 while a report is on its way)."""
+        filters = {"category": category, "status": status, "urgent": urgent, "org": org, "sla_state": sla_state}
+        query = ledger.ledger_query(user, **filters, ticket_id=ticket_id)
         return [ledger.present(doc) for doc in await desk.cases.ledger(query, limit=limit, skip=skip)]
 
     @router.get("/problem-ledger.xlsx", tags=["ledger"])
@@ -171,7 +181,8 @@ def _step_route(
 ) -> None:
     async def route(ticket_id: TicketPath, body: body_type, user: CurrentUser, request: Request) -> dict:  # type: ignore[valid-type]
         command = body.command()  # type: ignore[attr-defined]
-        return await take(ticket_id, step, command, by=user, desk=desk, correlation_id=request.state.correlation_id)
+        correlation_id = request.state.correlation_id
+        return with_step_paths(await take(ticket_id, step, command, by=user, desk=desk, correlation_id=correlation_id))
 
     route.__doc__ = summary
     router.add_api_route(

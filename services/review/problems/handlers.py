@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.review.problems import clocks, policy
+from services.review.problems import clocks, ledger, policy
 from services.review.problems.adapters import CalendarCorrections, FaqRepository, ProblemCaseRepository
-from services.review.problems.documents import case_state
+from services.review.problems.documents import case_from_document, case_state
 from services.review.problems.domain import (
     ConcurrentChange,
     ProblemCase,
@@ -22,7 +22,6 @@ from services.review.problems.domain import (
     open_problem_case,
     take_step,
 )
-from services.review.problems.ledger import present
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.events import SYSTEM, CalendarDayCorrected, Envelope, ProblemReported, utcnow
@@ -86,16 +85,28 @@ async def take(
     take_step(case, step, command, by=by, now=now)
     clocks.settle(case, calendar, now)
     await desk.cases.save(case, actor=by.actor(), correlation_id=correlation_id)
-    return view(case)
+    return {**view(case), "steps": policy.steps_open_to(by, case)}
 
 
 async def read_case(ticket_id: str, *, reader: Principal, desk: ProblemDesk) -> dict[str, Any]:
-    """One case with its history (who, when, why) and clocks, if it lies in the reader's area."""
+    """One case with its history (who, when, why), clocks and the steps the reader may take now, if it lies
+    in the reader's area."""
     doc = await desk.cases.read(ticket_id)
     if doc is None:
         raise ProblemNotFound(ticket_id)
     policy.authorize_read(reader, doc)
-    return present(doc)
+    return for_reader(doc, reader)
+
+
+async def read_queue(reader: Principal, *, desk: ProblemDesk, limit: int) -> list[dict[str, Any]]:
+    """The open cases whose next step is the reader's desk (urgent first, then the oldest), with their steps."""
+    query = ledger.queue_query(reader)
+    return [for_reader(doc, reader) for doc in await desk.cases.queue(query, limit=limit)] if query else []
+
+
+def for_reader(doc: dict[str, Any], reader: Principal) -> dict[str, Any]:
+    """A stored case as shown to `reader`: labels, clocks, and `steps`, the steps open to them now."""
+    return {**ledger.present(doc), "steps": policy.steps_open_to(reader, case_from_document(doc))}
 
 
 async def check_clocks(*, desk: ProblemDesk, limit: int = 500) -> int:
@@ -121,7 +132,7 @@ async def check_clocks(*, desk: ProblemDesk, limit: int = 500) -> int:
 
 def view(case: ProblemCase) -> dict[str, Any]:
     """What a step answers: the case as GET /api/problem-cases/{id} shows it."""
-    return present({"_id": case.ticket_id, **case_state(case), "version": case.version})
+    return ledger.present({"_id": case.ticket_id, **case_state(case), "version": case.version})
 
 
 async def _case(ticket_id: str, desk: ProblemDesk) -> ProblemCase:

@@ -61,9 +61,12 @@ def ledger_query(
     urgent: bool | None = None,
     org: str | None = None,
     sla_state: str | None = None,
+    ticket_id: str | None = None,
 ) -> dict[str, Any]:
     """The reader's area (404-free: what is outside simply is not listed) and the filters asked for."""
     parts: list[dict[str, Any]] = [reader.area_filter("org_path")]
+    if ticket_id:  # whether a case is open yet, asked without a 404 (the web UI waits for it after a report)
+        parts.append({"_id": ticket_id})
     if org:
         parts.append({"org_path": org})  # a division code or an organisation id: both are on the path
     filters = {"category": category, "status": status, "urgent": urgent, "sla_state": sla_state}

@@ -5,7 +5,7 @@ A case outside the user's area answers 404, as if it did not exist (docs/securit
 never take the step gets 403; the right role at the wrong bureau or division gets 409 from the domain.
 """
 
-from services.review.problems.domain import ProblemCase, ProblemNotFound, Step
+from services.review.problems.domain import ProblemCase, ProblemNotFound, Step, is_turn_of, steps_allowed_now
 from shared.auth import (
     AUDITOR,
     BUSINESS_DIVISION,
@@ -55,6 +55,25 @@ def authorize_step(user: Principal, step: Step, case: ProblemCase) -> None:
         allowed = user.has_role(*roles) and (kind != "bureau" or _is_reviewer(user))
         allowed = allowed and (kind != "business_division" or _is_business_division(user))
         _require(allowed, "not_the_answerer", who, step)
+
+
+def steps_open_to(user: Principal, case: ProblemCase) -> list[Step]:
+    """The steps `user` may take on `case` now: those the state allows (flows), their role may take (the rules
+    above) and whose turn is theirs (the domain's: which bureau reviews, who answers). The UI offers these;
+    a case outside the user's area has none."""
+    try:
+        authorize_read(user, case)
+    except ProblemNotFound:
+        return []
+    open_steps = []
+    for step in steps_allowed_now(case):
+        try:
+            authorize_step(user, step, case)
+        except Forbidden:
+            continue
+        if is_turn_of(case, step, user):
+            open_steps.append(step)
+    return open_steps
 
 
 def authorize_faq_publish(user: Principal) -> None:

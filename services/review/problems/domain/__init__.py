@@ -69,7 +69,7 @@ from services.review.problems.domain.flows import (
     Step,
 )
 from services.review.problems.domain.opening import open_problem_case
-from services.review.problems.domain.steps import STEP_FUNCTIONS, take_step
+from services.review.problems.domain.steps import STEP_FUNCTIONS, is_turn_of, steps_allowed_now, take_step
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -115,6 +115,7 @@ __all__ = [
     "VerifyResult",
     "draft_from_answer",
     "entry_id_for",
+    "is_turn_of",
     "mark_promoted",
     "new_entry_id",
     "open_problem_case",
@@ -122,6 +123,7 @@ __all__ = [
     "publish_entry",
     "revise_entry",
     "search",
+    "steps_allowed_now",
     "suggest",
     "take_step",
 ]

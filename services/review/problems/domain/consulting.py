@@ -32,10 +32,15 @@ def may_answer(case: ProblemCase, by: Principal) -> bool:
     return by.org_kind == "business_division" and answerer.org_id in (None, by.org_id)
 
 
+def may_escalate(case: ProblemCase) -> bool:
+    """Only a business question waiting for a finance bureau goes up to the region's business division (第七条)."""
+    return case.answerer is not None and case.answerer.kind == "bureau"
+
+
 def escalate(case: ProblemCase, command: EscalateQuestion, *, by: Principal, now: datetime) -> None:
     """The finance bureau cannot answer a business question: the region's business division takes it."""
     case.require(Step.ESCALATE)
-    if case.answerer is None or case.answerer.kind != "bureau":
+    if not may_escalate(case):
         raise IllegalTransition(
             "cannot_escalate", "只有财政部门待答复的业务咨询可以上报 (only a bureau's question escalates)"
         )

@@ -48,7 +48,7 @@ def review(case: ProblemCase, command: ReviewRepair, *, by: Principal, now: date
     case.require(Step.REVIEW)
     step = case.review_step
     assert step is not None
-    if by.division_code != step.division_code:
+    if not reviewers_turn(case, by):
         raise NotYourTurn(case.ticket_id, bureau_owner(step.division_code).label)
     case.responded(now)
     opinion = command.opinion.strip()
@@ -65,6 +65,12 @@ def review(case: ProblemCase, command: ReviewRepair, *, by: Principal, now: date
     following = Status.AWAITING_REGION_REVIEW if case.review_step else Status.AWAITING_BUSINESS_CONFIRMATION
     case.move(following, f"{step.level}_review_approved", by, now, note=opinion)
     case.emit(ProblemRepairReviewed, **reviewed, approved=True, opinion=opinion)
+
+
+def reviewers_turn(case: ProblemCase, by: Principal) -> bool:
+    """Whether the review due now is `by`'s finance bureau's (第七条: the league/city first, then the region)."""
+    step = case.review_step
+    return step is not None and by.division_code == step.division_code
 
 
 def confirm_for_business(case: ProblemCase, command: ConfirmRepairForBusiness, *, by: Principal, now: datetime) -> None:

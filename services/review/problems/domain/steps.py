@@ -8,6 +8,7 @@ from services.review.problems.domain import bug, configuration, consulting, data
 from services.review.problems.domain.case import ProblemCase, Someone, Step
 from services.review.problems.domain.commands import ReplyToQuestion
 from services.review.problems.domain.common import refine, reply
+from services.review.problems.domain.flows import FLOWS
 
 
 def reply_to_question(case: ProblemCase, command: ReplyToQuestion, *, by: Someone, now: datetime) -> None:
@@ -50,3 +51,24 @@ def take_step(case: ProblemCase, step: Step, command: Any, *, by: Someone, now: 
         case.require(step)  # raises: not a step of this category
         raise AssertionError(f"{step} has no function for {case.category}")
     function(case, command, by=by, now=now)
+
+
+def steps_allowed_now(case: ProblemCase) -> list[Step]:
+    """The steps the category's flow allows in the case's current state, in the flow's order."""
+    return [step for step, statuses in FLOWS[case.category].items() if case.status in statuses]
+
+
+# The rules of turn that are not a role (policy.py has those): which bureau reviews, who answers.
+TURNS: dict[Step, Callable[[ProblemCase, Any], bool]] = {
+    Step.REVIEW: data_repair.reviewers_turn,
+    Step.ESCALATE: lambda case, by: consulting.may_escalate(case) and consulting.may_answer(case, by),
+    Step.ASK_USER: consulting.may_answer,
+    Step.ANSWER: consulting.may_answer,
+    Step.PROMOTE: lambda case, by: case.faq_entry_id is None,
+}
+
+
+def is_turn_of(case: ProblemCase, step: Step, by: Someone) -> bool:
+    """Whether `step` is `by`'s to take now, given a role policy allows it (the domain's turn, not the role)."""
+    turn = TURNS.get(step)
+    return turn is None or turn(case, by)
