@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.portal.domain import UserAccount
+from services.portal.milestones import TicketFacts
 from shared.store import IndexSpec
 
 INDEXES = [
@@ -19,6 +20,21 @@ INDEXES = [
     IndexSpec("tickets", [("org_path", 1), ("submitted_at", -1)]),
     IndexSpec("refresh_tokens", [("user_id", 1)]),
 ]
+DASHBOARD_FIELDS = {
+    key: 1
+    for key in (
+        "kind",
+        "category",
+        "status",
+        "org_path",
+        "submitted_at",
+        "milestones",
+        "review_level",
+        "adopted",
+        "vendor_id",
+        "planned_delivery",
+    )
+}
 
 
 class Directory:
@@ -126,6 +142,28 @@ class TicketViews:
             {"_id": ticket_id, "$or": [{"status_at": {"$lte": at}}, {"status_at": {"$exists": False}}]},
             {"$set": {"status": status, "status_at": at}},
         )
+
+    async def record_facts(self, ticket_id: str, facts: TicketFacts) -> None:
+        """Milestones keep their first time (`$min`); current facts only yield to a newer event (milestones.py).
+
+        The document may not exist yet (a later step's event overtook the submission): both writes upsert.
+        """
+        if facts.milestones:
+            first = {f"milestones.{name}": at for name, at in facts.milestones.items()}
+            await self._tickets.update_one({"_id": ticket_id}, {"$min": first}, upsert=True)
+        if facts.group:
+            stamp = f"facts_at.{facts.group}"
+            newer = {"$or": [{stamp: {"$lte": facts.at}}, {stamp: {"$exists": False}}]}
+            try:
+                await self._tickets.update_one(
+                    {"_id": ticket_id, **newer}, {"$set": {**facts.current, stamp: facts.at}}, upsert=True
+                )
+            except DuplicateKeyError:
+                pass  # the document holds a newer fact of this group: the upsert's insert lost, as it should
+
+    async def dashboard_rows(self, query: dict[str, Any], *, limit: int) -> list[dict[str, Any]]:
+        """The fields the dashboard figures are computed from (in Python: FerretDB v1 aggregates little)."""
+        return await self._tickets.find(query, DASHBOARD_FIELDS).limit(limit).to_list()
 
     async def list_in_area(self, area: dict[str, Any], *, status: str | None, limit: int, skip: int) -> list[dict]:
         query = {**area, **({"status": status} if status else {})}

@@ -35,6 +35,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
         outbox=runtime.outbox,
+        clock=runtime.clock,
     )
     app = create_app(runtime, title="fiscaldesk portal", routers=[router, build_gateway(settings.service_urls)])
     mount_web_ui(app, settings.web_dist)  # last: its catch-all route must not shadow the API

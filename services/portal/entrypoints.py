@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.portal import directory as org_directory
 from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.dashboard import DashboardQuery
 from services.portal.domain import LockoutPolicy
 from services.portal.handlers import (
     TokenPolicy,
+    dashboard_figures,
     refresh,
     sign_in,
     sign_out,
@@ -22,6 +24,7 @@ from services.portal.handlers import (
 from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
+from shared.clock import Clock
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
 from shared.outbox import OutboxWriter
@@ -53,6 +56,7 @@ def build_router(
     sign_in_limit: Limit,
     audit: AuditLog,
     outbox: OutboxWriter,
+    clock: Clock,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
     accounts = {"directory": directory, "sessions": sessions, "tokens": tokens}
@@ -116,6 +120,21 @@ def build_router(
     async def timeline(ticket_id: str, user: CurrentUser) -> dict:
         """A ticket's whole history across services, oldest first."""
         return await ticket_timeline(ticket_id, reader=user, views=views)
+
+    @router.get("/dashboard", tags=["dashboard"])
+    async def dashboard(
+        user: CurrentUser,
+        first: Annotated[str | None, Query(alias="from", max_length=7, description="YYYY-MM")] = None,
+        last: Annotated[str | None, Query(alias="to", max_length=7, description="YYYY-MM")] = None,
+        kind: Annotated[str | None, Query(max_length=16, description="requirement | problem")] = None,
+    ) -> dict:
+        """统计分析: counts by category, status, level, region and month; adoption rate; days per stage;
+        vendor on-time rate — for the tickets of the reader's area first submitted in the month range.
+
+        Definitions in services/portal/dashboard.py and docs/dashboards.md. The SLA rates of 第十一条四 are
+        review's `GET /api/problems-sla/figures`."""
+        query = DashboardQuery.parse(first, last, kind)
+        return await dashboard_figures(query, reader=user, views=views, clock=clock)
 
     @router.get("/audit", tags=["audit"])
     async def audit_entries(

@@ -7,12 +7,15 @@ from typing import Any
 
 from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.dashboard import SHANGHAI, DashboardQuery, figures, month_start
 from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
+from services.portal.milestones import facts_of
 from services.portal.passwords import verify_password
 from services.portal.timeline import status_after, timeline_entry
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
-from shared.events import Envelope, new_id
+from shared.clock import Clock
+from shared.events import Envelope, new_id, utcnow
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,32 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
         )
     if status := status_after(envelope):
         await views.move_status(envelope.subject, status, envelope.time)
+    if facts := facts_of(envelope):
+        await views.record_facts(envelope.subject, facts)
 
 
 async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketViews) -> dict[str, Any]:
     ticket = await views.ticket(ticket_id)
     policy.authorize_timeline(reader, ticket["org_path"] if ticket else None, ticket_id)
     return {"ticket": ticket, "entries": await views.timeline(ticket_id)}
+
+
+DASHBOARD_LIMIT = 50_000
+
+
+async def dashboard_figures(query: DashboardQuery, *, reader: Principal, views: TicketViews, clock: Clock) -> dict:
+    """The dashboard of the reader's area (dashboard.py has the definitions); `truncated` if over the bound."""
+    policy.authorize_dashboard(reader)
+    offset = clock.now() - utcnow()
+    conditions: dict[str, Any] = {**reader.area_filter("org_path")}
+    if query.kind:
+        conditions["kind"] = query.kind
+    if query.first:  # the last submission is never before the first: a safe lower bound on the query
+        conditions["submitted_at"] = {"$gte": month_start(query.first, offset) - timedelta(days=1)}
+    rows = await views.dashboard_rows(conditions, limit=DASHBOARD_LIMIT + 1)
+    today = clock.now().astimezone(SHANGHAI).date()
+    result = figures(rows[:DASHBOARD_LIMIT], query, offset=offset, today=today)
+    return {**result, "truncated": len(rows) > DASHBOARD_LIMIT}
 
 
 async def when_any_event_append_audit(envelope: Envelope, *, audit: AuditLog) -> None:

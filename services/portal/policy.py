@@ -1,6 +1,6 @@
 """Who may read what in the portal: timelines follow the ticket's area (404 outside it, as in intake)."""
 
-from shared.auth import AUDITOR, SYSADMIN, Principal
+from shared.auth import AUDITOR, SYSADMIN, VENDOR, Principal
 from shared.errors import Forbidden, NotFound
 
 
@@ -19,3 +19,9 @@ def authorize_directory_edit(user: Principal) -> None:
     """The region's system administrators maintain the organisation tree."""
     if not (user.has_role(SYSADMIN) and user.is_regional):
         raise Forbidden("not_an_administrator", "只有自治区系统管理员可以维护组织机构 (region administrators only)")
+
+
+def authorize_dashboard(user: Principal) -> None:
+    """Figures of one's own area for everyone but vendors (they see their work orders in dispatch)."""
+    if user.has_role(VENDOR):
+        raise Forbidden("not_allowed", "开发公司不能查看统计分析 (vendors have no dashboard)")

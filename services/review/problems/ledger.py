@@ -63,13 +63,16 @@ def ledger_query(
     sla_state: str | None = None,
     ticket_id: str | None = None,
 ) -> dict[str, Any]:
-    """The reader's area (404-free: what is outside simply is not listed) and the filters asked for."""
+    """The reader's area (404-free: what is outside simply is not listed) and the filters asked for;
+    `status="open"` asks for every case not closed yet."""
     parts: list[dict[str, Any]] = [reader.area_filter("org_path")]
     if ticket_id:  # whether a case is open yet, asked without a 404 (the web UI waits for it after a report)
         parts.append({"_id": ticket_id})
     if org:
         parts.append({"org_path": org})  # a division code or an organisation id: both are on the path
-    filters = {"category": category, "status": status, "urgent": urgent, "sla_state": sla_state}
+    # status "open": every case not yet closed (the SLA board's list of running clocks)
+    status_filter = {"$ne": "closed"} if status == "open" else status
+    filters = {"category": category, "status": status_filter, "urgent": urgent, "sla_state": sla_state}
     parts.append({key: value for key, value in filters.items() if value is not None})
     parts = [part for part in parts if part]
     return {"$and": parts} if len(parts) > 1 else (parts[0] if parts else {})

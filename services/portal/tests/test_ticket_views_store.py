@@ -1,0 +1,72 @@
+"""The portal's ticket read model against the session's real FerretDB (no services): the dashboard's facts
+survive redelivered and out-of-order events (services/portal/milestones.py)."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from infra.launcher import Stack
+from services.portal.adapters import TicketViews
+from services.portal.handlers import when_ticket_event_record_timeline
+from shared.events import Actor, Envelope
+
+pytestmark = pytest.mark.e2e
+T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def views(stack: Stack) -> AsyncIterator[TicketViews]:
+    client = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
+    db = client[f"{stack.db_prefix}_portal_views_{uuid4().hex[:8]}"]
+    yield TicketViews(db)
+    await client.drop_database(db.name)
+    await client.close()
+
+
+def event(event_type: str, minutes: float, **data) -> Envelope:
+    return Envelope(
+        type=event_type,
+        source="/tests",
+        subject="REQ-1",
+        time=T0 + timedelta(minutes=minutes),
+        dataschema="t",
+        correlationid="c",
+        actor=Actor(user_id="u-x"),
+        data=data,
+    )
+
+
+def review_task(minutes: float, level: str) -> Envelope:
+    return event("ReviewTaskOpened", minutes, level=level, division_code="150102")
+
+
+def dispatched(minutes: float, vendor: str, planned: str) -> Envelope:
+    data = {"work_order_id": "WO-1", "priority": "P2", "effort_days": 3, "planned_delivery": planned}
+    return event("WorkOrderDispatched", minutes, vendor_id=vendor, **data)
+
+
+def delivered(minutes: float) -> Envelope:
+    return event("WorkOrderProgressed", minutes, stage="delivered", work_order_id="WO-1", vendor_id="vendor-a")
+
+
+async def test_facts_keep_the_first_milestone_and_the_newest_current_fact(views: TicketViews) -> None:
+    record = when_ticket_event_record_timeline
+    # The city's review task overtakes the county's; the delivery arrives before anything else.
+    await record(delivered(90), views=views)
+    await record(review_task(10, "city"), views=views)
+    await record(review_task(1, "county"), views=views)
+    await record(dispatched(60, "vendor-a", "2026-12-20"), views=views)
+    await record(dispatched(30, "vendor-b", "2026-12-10"), views=views)  # an older dispatch, late
+    later_delivery = delivered(120)
+    await record(later_delivery, views=views)
+    await record(later_delivery, views=views)  # redelivered
+
+    ticket = await views.ticket("REQ-1")
+    assert ticket["review_level"] == "city"
+    assert (ticket["vendor_id"], ticket["planned_delivery"]) == ("vendor-a", "2026-12-20")
+    assert ticket["milestones"] == {"delivered": T0 + timedelta(minutes=90), "dispatched": T0 + timedelta(minutes=30)}
+    rows = await views.dashboard_rows({}, limit=10)
+    assert [row["_id"] for row in rows] == ["REQ-1"] and "milestones" in rows[0]

@@ -1,0 +1,36 @@
+"""The problem ledger's query (services/review/problems/ledger.py): area and filters, "open" for every case
+not closed yet (the SLA board lists the running clocks)."""
+
+from services.review.problems.ledger import ledger_query
+from shared.auth import Principal
+
+
+def reader(org_kind: str, division_code: str, org_id: str, roles: list[str]) -> Principal:
+    path = ["150000", division_code, org_id] if division_code != "150000" else ["150000", org_id]
+    return Principal(
+        user_id="u-x",
+        username="x",
+        name="x",
+        org_id=org_id,
+        org_name="x",
+        org_kind=org_kind,
+        division_code=division_code,
+        org_path=path,
+        roles=roles,
+    )
+
+
+IT_DIVISION = reader("it_division", "150000", "itd", ["it_division"])
+CITY = reader("finance_bureau", "150100", "fb-150100", ["reviewer"])
+
+
+def test_open_means_every_case_not_closed() -> None:
+    assert ledger_query(IT_DIVISION, status="open") == {"status": {"$ne": "closed"}}
+    assert ledger_query(CITY, status="open", urgent=True) == {
+        "$and": [{"org_path": "150100"}, {"status": {"$ne": "closed"}, "urgent": True}]
+    }
+
+
+def test_a_named_status_is_matched_as_it_is() -> None:
+    assert ledger_query(IT_DIVISION, status="answered") == {"status": "answered"}
+    assert ledger_query(IT_DIVISION) == {}
