@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     web_dist: Path = ROOT / "web" / "dist"
     # Business clock start (see shared/clock.py); unset in production.
     clock_start: datetime | None = None
+    # Each finance level reviews within this many working days of its task opening (the region's rule; the
+    # procedure sets no limit: docs/decisions/0009-review-deadline.md). FD_REVIEW_WORKING_DAYS.
+    review_working_days: int = Field(3, ge=1, le=60)
     relay_interval_seconds: float = 0.5
     consumer_attempts: int = 3
     max_body_bytes: int = 2 * 1024 * 1024

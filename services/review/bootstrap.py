@@ -9,8 +9,10 @@ from services.review.adapters import PublicationRepository, ReviewCaseRepository
 from services.review.adapters import cases as case_store
 from services.review.adapters import publications as publication_store
 from services.review.entrypoints import build_router, subscribe
+from services.review.problems.adapters import CALENDAR, CalendarCorrections
 from services.review.problems.wiring import install as install_problems
 from services.review.publishing import resume_drafts
+from services.review.queue import ReviewClock
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -32,9 +34,13 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     )
     subscribe(runtime, cases)
     problems = install_problems(runtime, sla_check_seconds=getattr(settings, "sla_check_seconds", 60.0))
+    # The review deadline counts the same working days as the problems' SLA clocks: the official calendar
+    # with the region's corrections, which the problem procedure keeps (read here, never written).
+    corrections = CalendarCorrections(runtime.db[CALENDAR])
+    timing = ReviewClock(runtime.clock, corrections.current, settings.review_working_days)
     return create_app(
         runtime,
         title="fiscaldesk review",
-        routers=[build_router(cases, publications, runtime.clock), problems.router],
+        routers=[build_router(cases, publications, runtime.clock, timing), problems.router],
         on_start=[partial(resume_drafts, cases=cases, publications=publications)],
     )

@@ -32,6 +32,7 @@ from services.review.handlers import (
 )
 from services.review.publication_docx import MEDIA_TYPE, filename
 from services.review.publishing import list_publications, publish_month, read_publication, specification
+from services.review.queue import QueueFilters, ReviewClock, review_queue
 from services.review.schemas import (
     BatchReviewBody,
     ConfirmBody,
@@ -49,19 +50,31 @@ from shared.runtime import Runtime
 GROUP = "review"
 TicketPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
+Filter = Annotated[str | None, Query(max_length=64)]
 
 
-def build_router(cases: ReviewCaseRepository, publications: PublicationRepository, clock: Clock) -> APIRouter:
+def build_router(
+    cases: ReviewCaseRepository, publications: PublicationRepository, clock: Clock, timing: ReviewClock
+) -> APIRouter:
     router = APIRouter(prefix="/api")
     review = {"repository": cases}
 
     @router.get("/review-tasks", tags=["review"])
     async def my_queue(
-        user: CurrentUser, limit: Limit = 100, category: str | None = None, urgency: str | None = None
+        user: CurrentUser,
+        limit: Limit = 100,
+        category: Filter = None,
+        urgency: Filter = None,
+        org_id: Filter = None,
+        keyword: Annotated[str | None, Query(max_length=100)] = None,
+        overdue: bool | None = None,
     ) -> list[dict]:
-        """The open review tasks of the signed-in reviewer's own finance bureau (its level and area only)."""
-        policy.authorize_queue(user)
-        return await cases.open_tasks_for(user.division_code, limit=limit, category=category, urgency=urgency)
+        """The open review tasks of the signed-in reviewer's own finance bureau (its level and area only),
+        oldest first: each with `opened_at`, `due_on`, `due_at`, `overdue` and `working_days_left` by the
+        region's review deadline (FD_REVIEW_WORKING_DAYS working days). Filters: category, urgency,
+        org_id (the submitting organisation), keyword (id, title, description), overdue."""
+        filters = QueueFilters(category, urgency, org_id, keyword, overdue)
+        return await review_queue(user, repository=cases, timing=timing, filters=filters, limit=limit)
 
     @router.post("/review-tasks/batch", tags=["review"])
     async def batch(body: BatchReviewBody, user: CurrentUser, request: Request) -> dict:

@@ -5,6 +5,7 @@ version v+1, $push the events onto the outbox. Whoever loses a race gets Concurr
 nothing is written, so no step is ever applied twice or half (FerretDB has no transactions).
 """
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from shared.store import IndexSpec
 COLLECTION = "review_cases"
 PUBLIC = {OUTBOX_FIELD: 0}
 INDEXES = [
-    IndexSpec(COLLECTION, [("current_division", 1), ("opened_at", 1)]),
+    IndexSpec(COLLECTION, [("current_division", 1), ("current_opened_at", 1)]),
     IndexSpec(COLLECTION, [("status", 1), ("business_division_id", 1)]),
     IndexSpec(COLLECTION, [("status", 1), ("submitted_month", 1)]),
     IndexSpec(COLLECTION, [("batch_id", 1)]),
@@ -82,26 +83,33 @@ class ReviewCaseRepository:
         """The stored case as readers see it (without the outbox)."""
         return await self._collection.find_one({"_id": ticket_id}, PUBLIC)
 
-    async def open_tasks_for(self, division_code: str, *, limit: int, **filters: str | None) -> list[dict]:
-        """The queue of one finance bureau: cases whose current task is at its division."""
-        query = {"current_division": division_code, **{k: v for k, v in filters.items() if v}}
-        return await self._find(query, limit=limit, sort="opened_at")
+    async def open_tasks_for(
+        self, division_code: str, *, limit: int, keyword: str | None = None, **filters: str | None
+    ) -> list[dict]:
+        """The queue of one finance bureau: cases whose current task is at its division, the task opened
+        longest ago first (hence the soonest due). `filters` are exact fields (category, urgency, org_id);
+        `keyword` is looked for in the id, title and description."""
+        query: dict[str, Any] = {"current_division": division_code, **{k: v for k, v in filters.items() if v}}
+        if keyword and keyword.strip():
+            pattern = {"$regex": re.escape(keyword.strip()), "$options": "i"}
+            query["$or"] = [{"_id": pattern}, {"title": pattern}, {"description": pattern}]
+        return await self._find(query, limit=limit, sort=[("current_opened_at", 1), ("opened_at", 1)])
 
     async def awaiting_refinement(self, *, limit: int) -> list[dict]:
         """The IT division's refinement queue (第六条二)."""
-        return await self._find({"status": Status.AWAITING_REFINEMENT.value}, limit=limit, sort="updated_at")
+        return await self._find({"status": Status.AWAITING_REFINEMENT.value}, limit=limit, sort=[("updated_at", 1)])
 
     async def awaiting_confirmation(self, business_division_id: str, *, limit: int) -> list[dict]:
         """One business division's confirmation queue (第六条三)."""
         query = {"status": Status.AWAITING_CONFIRMATION.value, "business_division_id": business_division_id}
-        return await self._find(query, limit=limit, sort="updated_at")
+        return await self._find(query, limit=limit, sort=[("updated_at", 1)])
 
     async def publishable(self, *, submitted_month: str | None = None, limit: int = 1000) -> list[ReviewCase]:
         """Confirmed and not yet published (第六条四), optionally only those submitted in one month."""
         query: dict[str, Any] = {"status": Status.CONFIRMED.value}
         if submitted_month:
             query["submitted_month"] = submitted_month
-        return [case_from_document(doc) for doc in await self._find(query, limit=limit, sort="updated_at")]
+        return [case_from_document(doc) for doc in await self._find(query, limit=limit, sort=[("updated_at", 1)])]
 
-    async def _find(self, query: dict[str, Any], *, limit: int, sort: str) -> list[dict]:
-        return await self._collection.find(query, PUBLIC).sort(sort, 1).limit(limit).to_list()
+    async def _find(self, query: dict[str, Any], *, limit: int, sort: list[tuple[str, int]]) -> list[dict]:
+        return await self._collection.find(query, PUBLIC).sort(sort).limit(limit).to_list()

@@ -34,6 +34,8 @@ def case_state(case: ReviewCase) -> dict[str, Any]:
         "current_level": task.level if task else None,
         "current_division": task.division_code if task else None,
         "current_task_id": task.id if task else None,
+        # When the open task opened: the queue is oldest first, which is also soonest due (domain/deadline.py).
+        "current_opened_at": task.opened_at if task else None,
         "history": [asdict(entry) for entry in case.history],
         "business_division_id": case.business_division_id,
         "refinement_notes": case.refinement_notes,

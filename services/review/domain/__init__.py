@@ -4,6 +4,7 @@
 - review.py: level review — forward, reject, return, resubmission (第三条, 第六条一)
 - refinement.py: refinement, merge, confirmation (第六条二、三)
 - publication.py: the monthly publication (第六条四)
+- deadline.py: each level's review deadline on the working calendar (the region's rule)
 """
 
 from services.review.domain.case import (
@@ -26,6 +27,7 @@ from services.review.domain.commands import (
     ReviewAction,
     ReviewInBatch,
 )
+from services.review.domain.deadline import ReviewDeadline
 from services.review.domain.errors import (
     CaseNotFound,
     ConcurrentChange,
@@ -76,6 +78,7 @@ __all__ = [
     "ReturnRequirement",
     "ReviewAction",
     "ReviewCase",
+    "ReviewDeadline",
     "ReviewInBatch",
     "ReviewTask",
     "RoundAlreadyProcessed",

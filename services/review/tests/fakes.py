@@ -46,6 +46,18 @@ class FakeCases:
     async def read(self, ticket_id: str) -> dict | None:
         return self.docs.get(ticket_id)
 
+    async def open_tasks_for(
+        self, division_code: str, *, limit: int, keyword: str | None = None, **filters: str | None
+    ) -> list[dict]:
+        found = [
+            doc
+            for doc in self.docs.values()
+            if doc["current_division"] == division_code
+            and all(doc.get(field) == value for field, value in filters.items() if value)
+            and (not keyword or any(keyword in doc[field] for field in ("_id", "title", "description")))
+        ]
+        return sorted(found, key=lambda doc: doc["current_opened_at"])[:limit]
+
     async def publishable(self, *, submitted_month: str | None = None, limit: int = 1000) -> list[ReviewCase]:
         return [
             case_from_document(doc)
