@@ -54,7 +54,8 @@ def unnamed_fields(page: Page) -> list[str]:
             if node.get("ignored") or role not in FIELD_ROLES or (node.get("name") or {}).get("value", "").strip():
                 continue
             attributes = cdp.send("DOM.describeNode", {"backendNodeId": node["backendDOMNodeId"]})["node"]
-            pairs = dict(zip(attributes.get("attributes", [])[::2], attributes.get("attributes", [])[1::2]))
+            flat = attributes.get("attributes", [])
+            pairs = dict(zip(flat[::2], flat[1::2], strict=True))
             missing.append(f"{role} <{attributes['localName']} id={pairs.get('id')} class={pairs.get('class')}>")
         return missing
     finally:
@@ -141,8 +142,11 @@ def chinese_chrome(page: Page) -> list[str]:
     tabs, placeholders and empty-table texts (cells of data and the offer of 中文 itself are left out)."""
     texts = page.evaluate(
         """() => {
-          const own = 'aside .el-menu-item, .el-card__header > b, .el-card__header .muted, th .cell, .el-form-item__label,'
-            + ' button, .el-tabs__item, .el-dialog__title, .el-table__empty-text, .el-radio-button__inner, .el-checkbox__label';
+          const own = [
+            'aside .el-menu-item', '.el-card__header > b', '.el-card__header .muted', 'th .cell',
+            '.el-form-item__label', 'button', '.el-tabs__item', '.el-dialog__title', '.el-table__empty-text',
+            '.el-radio-button__inner', '.el-checkbox__label',
+          ].join(', ');
           const seen = [...document.querySelectorAll(own)]
             .filter((el) => el.offsetParent !== null && !el.closest('[lang="zh-CN"]'))
             .map((el) => el.innerText.trim());
