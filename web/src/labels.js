@@ -70,3 +70,26 @@ export function formatTime(value) {
   const locale = i18n.global.locale.value === 'en' ? 'en-GB' : 'zh-CN'
   return new Date(value).toLocaleString(locale, { timeZone: 'Asia/Shanghai', hour12: false })
 }
+
+// The English names of a timeline's steps (the portal's read model labels them in Chinese:
+// services/portal/timeline.py); a step missing here shows the portal's label.
+const EVENT_EN = {
+  RequirementSubmitted: 'Submitted', ReviewTaskOpened: 'Review opened', RequirementForwarded: 'Recommended',
+  RequirementRejected: 'Rejected', RequirementReturned: 'Returned for changes', RequirementReviewCompleted: 'Review completed',
+  RequirementRefined: 'Refined', RequirementMerged: 'Merged', RequirementSplit: 'Split', RequirementConfirmed: 'Confirmed',
+  RequirementPublished: 'Published', WorkOrderDispatched: 'Work order dispatched', WorkOrderProgressed: 'Development progress',
+  WorkOrderOverdue: 'Work order overdue', VerificationRequested: 'Verification requested', VerificationPassed: 'Verification passed',
+  VerificationFailed: 'Verification failed', WorkOrderReopened: 'Work order reopened', RequirementReleased: 'Released',
+  NotificationDelivered: 'Notified', ProblemReported: 'Problem reported', ProblemCaseOpened: 'Entered in the problem ledger',
+  ProblemRefined: 'Refined', ProblemReproduced: 'Reproduction', ProblemUserInputRequested: 'Information requested',
+  ProblemUserReplied: 'User replied', ProblemConfirmedByUser: 'Confirmed by the user', ProblemReadyForDispatch: 'Ready for a work order',
+  ProblemFixReleased: 'Patch released', ProblemVerified: 'Verified by the user', ProblemClosed: 'Closed',
+  ProblemComplianceChecked: 'Compliance checked', ProblemConfigured: 'Configured', ProblemRepairReviewed: 'Repair reviewed',
+  ProblemBusinessConfirmed: 'Confirmed by the business division', ProblemRepairPlanned: 'Repair planned',
+  ProblemRepairPlanAnswered: 'Repair plan answered', ProblemDataBackedUp: 'Data backed up', ProblemDataRepaired: 'Data repaired',
+  ProblemQuestionEscalated: 'Escalated to the region', ProblemAnswered: 'Answered', ProblemFollowUpAsked: 'Asked again',
+  ProblemSlaWarning: 'Due soon', ProblemSlaBreached: 'Time limit breached (escalated)',
+}
+export function eventLabel(entry) {
+  return (i18n.global.locale.value === 'en' && EVENT_EN[entry.type]) || entry.label
+}
