@@ -22,6 +22,7 @@ const routes = [
       { path: 'work-orders', component: view('WorkOrders') },
       { path: 'problems/new', component: view('ReportProblem') },
       { path: 'problem-desk', component: view('ProblemDesk') },
+      { path: 'escalations', component: view('ProblemDesk'), props: { initialTab: 'escalations' } },
       { path: 'faq', component: view('Faq') },
       { path: 'verifications', component: view('Verifications') },
       { path: 'releases', component: view('Releases') },
