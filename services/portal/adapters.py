@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.portal.domain import UserAccount
 from services.portal.milestones import TicketFacts
-from shared.store import IndexSpec
+from shared.store import IndexSpec, SerializedCollection
 
 INDEXES = [
     IndexSpec("users", [("username", 1)], unique=True, name="username_unique"),
@@ -123,9 +123,11 @@ async def _insert_missing(collection: AsyncCollection, docs: list[dict[str, Any]
 class TicketViews:
     """Read models built from every service's events: a ticket list and each ticket's timeline."""
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, tickets: SerializedCollection | None = None) -> None:
+        """`tickets` serialised per document (runtime.serialized): events of one ticket come from several
+        topics at once, and FerretDB v1 would lose one of two concurrent updates of a document (0002)."""
         self._timeline = db["timeline"]
-        self._tickets = db["tickets"]
+        self._tickets = tickets if tickets is not None else db["tickets"]
 
     async def record(self, entry: dict[str, Any]) -> None:
         try:

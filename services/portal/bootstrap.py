@@ -21,7 +21,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="portal"))
     settings = runtime.settings
     runtime.index(*INDEXES, *AUDIT_INDEXES)
-    views = TicketViews(runtime.db)
+    views = TicketViews(runtime.db, runtime.serialized("tickets"))
     audit = AuditLog(runtime.db["audit"], chain="events")
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)

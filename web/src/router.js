@@ -28,6 +28,8 @@ const routes = [
       { path: 'releases', component: view('Releases') },
       { path: 'notifications', component: view('Notifications') },
       { path: 'announcements', component: view('Announcements') },
+      { path: 'dashboard', component: view('Dashboard') },
+      { path: 'sla-board', component: view('SlaBoard') },
     ],
   },
 ]

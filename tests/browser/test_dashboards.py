@@ -1,0 +1,152 @@
+"""The dashboards in headless Chromium: the figures page shows what GET /api/dashboard and review's SLA figures
+answer for the same user and exports them as a real .xlsx; the SLA board lists a problem just reported with
+its due time; each role's 工作台 shows its to-do counts and a chart."""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from services.review.problems.tests.support import consulting
+from services.review.problems.tests.support import report as report_problem
+from tests.support import Api, eventually, requirement
+
+pytestmark = pytest.mark.e2e
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def pct(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 2)
+
+
+def shown(rate: float | None) -> str:
+    value = pct(rate)
+    return "—" if value is None else f"{value:g}%"
+
+
+def settled_dashboard(api: Api, user: str, ticket_id: str) -> dict:
+    """The user's dashboard once the ticket just submitted has reached the portal's read model."""
+
+    def probe() -> dict | None:
+        tickets = api.get("portal", "/api/tickets", as_user=user, params={"ticket_id": ticket_id}).json()
+        return tickets and tickets[0].get("status") and api.get("portal", "/api/dashboard", as_user=user).json()
+
+    return eventually(probe, what=f"{ticket_id} counted in {user}'s dashboard")
+
+
+def test_dashboard_shows_the_api_figures_and_exports_the_same_numbers_to_xlsx(ui, api: Api, tmp_path) -> None:
+    submitted = api.post("intake", "/api/requirements", as_user="submitter", json=requirement(title="统计分析页面"))
+    assert submitted.status_code == 201, submitted.text
+    figures = settled_dashboard(api, "itdiv", submitted.json()["id"])
+
+    it = ui("itdiv")
+    page = it.open("/dashboard")
+    expect(page.locator("[data-test=figure-total]")).to_have_text(str(figures["total"]), timeout=20_000)
+    expect(page.locator("[data-test=figure-adoption]")).to_have_text(shown(figures["adoption"]["rate"]))
+    for key in ("byCategory", "byStatus", "byRegion", "byMonth", "stages", "sla", "vendors"):
+        expect(page.locator(f"[data-test=chart-{key}] canvas")).to_be_visible()
+    months = [row["key"] for row in figures["by_month"]][-12:]
+    sla = {
+        month: api.get("review", "/api/problems-sla/figures", as_user="itdiv", params={"month": month}).json()
+        for month in months
+    }
+    latest = sla[months[-1]]["consulting"]
+    expect(page.locator("[data-test=figure-two-hour]")).to_have_text(shown(latest["two_hour_response_rate"]))
+    expect(page.locator("[data-test=figure-same-day-resolution]")).to_have_text(
+        shown(latest["same_day_resolution_rate"])
+    )
+    it.screenshot("dashboard-it-division")
+
+    with page.expect_download() as download:
+        page.locator("[data-test=export-xlsx]").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".xlsx"
+    workbook = load_workbook(path)
+    sheets = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook}
+    assert list(sheets) == [
+        "按类别",
+        "按状态",
+        "按审核层级",
+        "按盟市",
+        "按月份",
+        "需求采纳",
+        "各环节用时（天）",
+        "问题响应与办结（第十一条四）",
+        "开发公司按期交付率",
+    ]
+    body = {title: rows[1:] for title, rows in sheets.items()}
+    assert sheets["按类别"][0] == ("类别", "数量")
+    assert [row[1] for row in body["按类别"]] == [row["count"] for row in figures["by_category"]]
+    assert [row[1] for row in body["按状态"]] == [row["count"] for row in figures["by_status"]]
+    assert [row[1] for row in body["按审核层级"]] == [row["count"] for row in figures["by_level"]]
+    assert body["按盟市"] == [(row["name"], row["count"]) for row in figures["by_region"]]
+    assert body["按月份"] == [(row["key"], row["count"]) for row in figures["by_month"]]
+    adoption = figures["adoption"]
+    assert body["需求采纳"] == [(adoption["adopted"], adoption["declined"], adoption["decided"], pct(adoption["rate"]))]
+    assert [row[1:] for row in body["各环节用时（天）"]] == [
+        (row["count"], row["average_days"], row["median_days"]) for row in figures["stages"]
+    ]
+    assert body["问题响应与办结（第十一条四）"] == [
+        (
+            month,
+            sla[month]["consulting"]["reported"],
+            pct(sla[month]["consulting"]["two_hour_response_rate"]),
+            pct(sla[month]["consulting"]["same_day_response_rate"]),
+            pct(sla[month]["consulting"]["same_day_resolution_rate"]),
+        )
+        for month in months
+    ]
+    assert body["开发公司按期交付率"] == [
+        (row["name"], row["on_time"], row["late"], row["overdue"], row["not_due"], pct(row["rate"]))
+        for row in figures["vendors"]
+    ]
+
+
+def test_sla_board_lists_a_just_reported_problem_with_its_due_time(ui, api: Api) -> None:
+    ticket_id = report_problem(api, consulting("SLA看板：如何查询退库进度"))
+    case = api.get("review", f"/api/problem-cases/{ticket_id}", as_user="itdiv").json()
+    due = datetime.fromisoformat(case["sla"]["response_due_at"]).astimezone(BEIJING)
+
+    duty = ui("duty")
+    page = duty.open("/sla-board")
+    row = page.locator("[data-test=sla-board] tr", has_text=ticket_id)
+    expect(row).to_be_visible(timeout=20_000)
+    expect(row.locator("[data-test=response-due]")).to_contain_text(f"{due.year}/{due.month}/{due.day}")
+    expect(row.locator("[data-test=response-due]")).to_contain_text(f"{due:%H:%M}")
+    expect(row.locator("[data-test=sla-state]")).to_have_text("正常")
+    open_cases = api.get("review", "/api/problem-ledger", as_user="duty", params={"status": "open", "limit": 500})
+    assert ticket_id in {c["_id"] for c in open_cases.json()}
+    expect(page.locator("[data-test=sla-open]")).not_to_have_text("0")
+    expect(page.locator("[data-test=gauge-two-hour] canvas")).to_be_visible()
+    duty.screenshot("sla-board")
+
+
+@pytest.mark.parametrize(
+    ("user", "role", "todo", "path"),
+    [
+        ("county", "reviewer", "review", "/review"),
+        ("itdiv", "it-division", "refinement", "/refinement"),
+        ("bizdiv", "business-division", "confirmation", "/confirmation"),
+        ("submitter", "unit", "verifications", "/verifications"),
+        ("vendor1", "vendor", "vendorOrders", "/work-orders"),
+        ("duty", "duty-operator", "problems", "/problem-desk"),
+        ("auditor", "auditor", "openProblems", "/sla-board"),
+    ],
+)
+def test_home_is_each_roles_overview(ui, api: Api, user: str, role: str, todo: str, path: str) -> None:
+    session = ui(user)
+    page = session.page
+    card = page.locator(f"[data-test=todo-{todo}]")
+    expect(card).to_have_attribute("href", path)
+    expect(card.locator(".figure")).to_have_text(re.compile(r"^\d+\+?$"), timeout=20_000)
+    expect(page.locator("[data-test=chart-status] canvas")).to_be_visible()
+    if user == "county":
+        queue = api.get("review", "/api/review-tasks", as_user="county", params={"limit": 500}).json()
+        expect(card.locator(".figure")).to_have_text(str(len(queue)))
+    session.screenshot(f"home-{role}")
+    card.click()
+    page.wait_for_url(f"**{path}")
