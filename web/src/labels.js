@@ -61,8 +61,8 @@ export const LEVEL = localized({
 })
 export const URGENCY = localized({ 'zh-CN': { normal: '一般', urgent: '紧急' }, en: { normal: 'Normal', urgent: 'Urgent' } })
 export const SLA_STATE = localized({
-  'zh-CN': { ok: '正常', warning: '即将超时', breached: '已超时', met: '按时', paused: '暂停计时' },
-  en: { ok: 'On time', warning: 'Due soon', breached: 'Breached', met: 'Met', paused: 'Paused' },
+  'zh-CN': { on_track: '正常', ok: '正常', warning: '即将超时', breached: '已超时', met: '按时', paused: '暂停（等待用户）' },
+  en: { on_track: 'On track', ok: 'On track', warning: 'Due soon', breached: 'Breached', met: 'Met', paused: 'Paused (waiting for the user)' },
 })
 
 export function formatTime(value) {
