@@ -20,6 +20,7 @@ const routes = [
       { path: 'confirmation', component: view('ConfirmationQueue') },
       { path: 'publications', component: view('Publications') },
       { path: 'work-orders', component: view('WorkOrders') },
+      { path: 'progress-board', component: view('ProgressBoard') },
       { path: 'problems/new', component: view('ReportProblem') },
       { path: 'problem-desk', component: view('ProblemDesk') },
       { path: 'escalations', component: view('ProblemDesk'), props: { initialTab: 'escalations' } },

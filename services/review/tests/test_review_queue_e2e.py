@@ -1,11 +1,10 @@
 """The review queue's due dates through the running services (the region's rule, decision 0009): the stack's
 business clock starts on Tuesday 1 December 2026, 10:00 in Beijing, so a task opened now is due on Friday."""
 
-import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import MongoClient
 
 from infra.launcher import Stack
 from services.review.tests.test_review_flow_e2e import queued, submitted_for_review
@@ -21,19 +20,13 @@ def queue(api: Api, **params) -> list[dict]:
 
 
 def backdate(stack: Stack, ticket_id: str, days: int) -> None:
-    """The task opened `days` earlier, as if the bureau had left it lying (the stored instant is real time)."""
+    """The task opened `days` earlier, as if the bureau had left it lying (the stored instant is real time).
 
-    async def change() -> None:
-        client = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
-        try:
-            cases = client[f"{stack.db_prefix}_review"]["review_cases"]
-            doc = await cases.find_one({"_id": ticket_id})
-            earlier = doc["current_opened_at"] - timedelta(days=days)
-            await cases.update_one({"_id": ticket_id}, {"$set": {"current_opened_at": earlier}})
-        finally:
-            await client.close()
-
-    asyncio.run(change())
+    PyMongo's synchronous client: the browser journeys call this while Playwright's loop runs in the thread."""
+    with MongoClient(stack.mongodb_url, tz_aware=True) as client:
+        cases = client[f"{stack.db_prefix}_review"]["review_cases"]
+        earlier = cases.find_one({"_id": ticket_id})["current_opened_at"] - timedelta(days=days)
+        cases.update_one({"_id": ticket_id}, {"$set": {"current_opened_at": earlier}})
 
 
 def test_each_task_shows_when_it_opened_and_is_due(api: Api) -> None:
