@@ -35,6 +35,13 @@ WORKSPACES = [
     ("bizdiv", "/confirmation"),
     ("duty", "/problems/new"),
     ("vendor1", "/work-orders"),
+    ("itdiv", "/dashboard"),
+    ("itdiv", "/sla-board"),
+    ("itdiv", "/progress-board"),
+    ("county", "/escalations"),
+    ("bizdiv", "/escalations"),
+    ("duty", "/problem-desk"),
+    ("auditor", "/progress-board"),
 ]
 # Dialogs with forms, opened by the button that opens them.
 DIALOGS = [

@@ -31,6 +31,7 @@ const routes = [
       { path: 'announcements', component: view('Announcements') },
       { path: 'dashboard', component: view('Dashboard') },
       { path: 'sla-board', component: view('SlaBoard') },
+      { path: ':unknown(.*)*', redirect: '/home' },
     ],
   },
 ]
