@@ -53,6 +53,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterato
         # The services' business clock starts on Tuesday 1 December 2026, 10:00 in Beijing: the first day
         # of that month's submission window (第五条), whatever day the tests run.
         clock_start=WINDOW_OPEN,
+        # A missed review deadline is looked for every 2 s instead of every 10 min, so a test sees its reminder.
+        settings={"FD_REVIEW_OVERDUE_CHECK_SECONDS": "2"},
     )
     stack.start_infra()
     stack.ensure_keys()

@@ -77,6 +77,8 @@ class Stack:
     topic_prefix: str = "fiscaldesk"
     # The business clock's start (shared/clock.py), e.g. inside a submission window for tests.
     clock_start: str | None = None
+    # Settings every service gets on top of the defaults (e.g. shorter periodic checks in the tests).
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -128,6 +130,7 @@ class Stack:
             # The portal serves the web UI and forwards its /gw/<service>/... calls to the other services.
             "FD_SERVICE_URLS": json.dumps({name: f"http://127.0.0.1:{self.ports.http(name)}" for name in SERVICES}),
             **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
+            **self.settings,
         }
 
     def ensure_keys(self) -> None:

@@ -28,6 +28,7 @@ from shared.events import (
     RequirementSplit,
     RequirementSubmitted,
     ReviewTaskOpened,
+    ReviewTaskOverdue,
     SubmissionWindowOpened,
     VendorProgressReported,
     VerificationFailed,
@@ -128,7 +129,7 @@ class Topics:
         match event:
             case RequirementSubmitted() | SubmissionWindowOpened() | CalendarDayCorrected() | ProblemReported():
                 return self.requirements
-            case ReviewTaskOpened(level=level):
+            case ReviewTaskOpened(level=level) | ReviewTaskOverdue(level=level):
                 return self.review_tasks(level)
             case (
                 RequirementForwarded()

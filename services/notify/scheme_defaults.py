@@ -41,6 +41,18 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             ),
         )
     ],
+    "ReviewTaskOverdue": [
+        _rule(
+            {"kind": "role", "role": REVIEWER, "org": "{bureau_org_id}"},
+            ["inbox", "wecom"],
+            "review",
+            ("审核已逾期：{title}", "需求 {ticket_id} 在{level_name}财政部门的审核已超过时限（{due_on}），请办理。"),
+            (
+                "Review overdue: {title}",
+                "Requirement {ticket_id} passed the {level_name} finance bureau's review deadline ({due_on}).",
+            ),
+        )
+    ],
     "RequirementRejected": [
         _rule(
             SUBMITTER,

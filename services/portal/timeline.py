@@ -23,6 +23,11 @@ ENTRIES: dict[str, tuple[str, Describe, Callable[[dict[str, Any]], str | None]]]
         lambda d: f"待{LEVEL[d['level']]}财政部门（{d['division_code']}）审核",
         lambda d: "in_review",
     ),
+    "ReviewTaskOverdue": (
+        "审核逾期",
+        lambda d: f"{LEVEL[d['level']]}财政部门审核已超过时限（{d['due_on']}）",
+        lambda d: None,
+    ),
     "RequirementForwarded": (
         "审核通过",
         lambda d: (

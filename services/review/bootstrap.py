@@ -9,10 +9,12 @@ from services.review.adapters import PublicationRepository, ReviewCaseRepository
 from services.review.adapters import cases as case_store
 from services.review.adapters import publications as publication_store
 from services.review.entrypoints import build_router, subscribe
+from services.review.handlers import remind_overdue_reviews
 from services.review.problems.adapters import CALENDAR, CalendarCorrections
 from services.review.problems.wiring import install as install_problems
 from services.review.publishing import resume_drafts
 from services.review.queue import ReviewClock
+from shared.periodic import PeriodicTask
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -22,6 +24,8 @@ class ReviewSettings(Settings):
     service_name: str = "review"
     # How often the problems' SLA clocks are read for warnings and breaches (FD_SLA_CHECK_SECONDS).
     sla_check_seconds: float = 60.0
+    # How often open review tasks are checked against their level's deadline (FD_REVIEW_OVERDUE_CHECK_SECONDS).
+    review_overdue_check_seconds: float = 600.0
 
 
 def create_service(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +42,12 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     # with the region's corrections, which the problem procedure keeps (read here, never written).
     corrections = CalendarCorrections(runtime.db[CALENDAR])
     timing = ReviewClock(runtime.clock, corrections.current, settings.review_working_days)
+    overdue = PeriodicTask(
+        "review-overdue-check",
+        partial(remind_overdue_reviews, repository=cases, timing=timing),
+        getattr(settings, "review_overdue_check_seconds", 600.0),
+    )
+    runtime.background.append(overdue)
     return create_app(
         runtime,
         title="fiscaldesk review",

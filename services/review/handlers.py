@@ -6,7 +6,7 @@ was submitted, "today" for an expected upgrade date) use the business clock (sha
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from services.review.adapters import ReviewCaseRepository
 from services.review.adapters.documents import case_state
 from services.review.domain import (
     CaseNotFound,
+    ConcurrentChange,
     ConfirmRequirement,
     ForwardRequirement,
     MergeRequirement,
@@ -30,9 +31,11 @@ from services.review.domain import (
     open_review_case,
     refine,
     reject,
+    remind_if_overdue,
     reopen_after_amendment,
     return_for_amendment,
 )
+from services.review.queue import ReviewClock
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.errors import DomainError
@@ -151,6 +154,29 @@ async def confirm_requirement(
         correlation_id,
         lambda case: confirm(case, command, by=by, today=today, now=utcnow()),
     )
+
+
+async def remind_overdue_reviews(*, repository: ReviewCaseRepository, timing: ReviewClock, limit: int = 500) -> int:
+    """The periodic check: ReviewTaskOverdue once per review task past its level's deadline (decision 0009).
+
+    Several review instances may run it at once: a case is saved with the version it was read at, so the
+    reminder goes out once whoever wins; a case a reviewer acted on meanwhile is left to the next pass."""
+    deadline = await timing.deadline()
+    now = timing.clock.now()
+    offset = now - utcnow()
+    reminded = 0
+    opened_before = utcnow() - timedelta(days=deadline.working_days)
+    for case in await repository.overdue_candidates(opened_before, limit=limit):
+        if not remind_if_overdue(case, deadline, now=now, offset=offset):
+            continue
+        try:
+            await repository.save(case, actor=SYSTEM)
+            reminded += 1
+        except ConcurrentChange:
+            continue
+    if reminded:
+        log.info("review tasks overdue", count=reminded)
+    return reminded
 
 
 async def read_case(ticket_id: str, *, reader: Principal, repository: ReviewCaseRepository) -> dict[str, Any]:

@@ -70,6 +70,7 @@ from shared.events.requirements import (
     RequirementSplit,
     RequirementSubmitted,
     ReviewTaskOpened,
+    ReviewTaskOverdue,
     SubmissionWindowOpened,
 )
 
@@ -138,6 +139,7 @@ __all__ = [
     "RequirementSplit",
     "RequirementSubmitted",
     "ReviewTaskOpened",
+    "ReviewTaskOverdue",
     "SlaEscalation",
     "SubmissionWindowOpened",
     "VendorProgressReported",

@@ -62,6 +62,20 @@ class ReviewTaskOpened(Event):
     org_path: list[str]
 
 
+class ReviewTaskOverdue(Event):
+    """A level's review passed the region's time limit (decision 0009) without a decision: said once per task,
+    so the bureau is reminded and the ticket's history shows the delay."""
+
+    task_id: str
+    ticket_id: str
+    title: str
+    level: Level
+    division_code: str
+    bureau_org_id: str
+    org_path: list[str]
+    due_on: date
+
+
 class RequirementForwarded(Event):
     """The bureau at `level` recommends the requirement to the level above (建议实现的报送上级复核)."""
 

@@ -74,7 +74,7 @@ export function formatTime(value) {
 // The English names of a timeline's steps (the portal's read model labels them in Chinese:
 // services/portal/timeline.py); a step missing here shows the portal's label.
 const EVENT_EN = {
-  RequirementSubmitted: 'Submitted', ReviewTaskOpened: 'Review opened', RequirementForwarded: 'Recommended',
+  RequirementSubmitted: 'Submitted', ReviewTaskOpened: 'Review opened', ReviewTaskOverdue: 'Review overdue', RequirementForwarded: 'Recommended',
   RequirementRejected: 'Rejected', RequirementReturned: 'Returned for changes', RequirementReviewCompleted: 'Review completed',
   RequirementRefined: 'Refined', RequirementMerged: 'Merged', RequirementSplit: 'Split', RequirementConfirmed: 'Confirmed',
   RequirementPublished: 'Published', WorkOrderDispatched: 'Work order dispatched', WorkOrderProgressed: 'Development progress',

@@ -7,6 +7,7 @@ nothing is written, so no step is ever applied twice or half (FerretDB has no tr
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
@@ -82,6 +83,17 @@ class ReviewCaseRepository:
     async def read(self, ticket_id: str) -> dict[str, Any] | None:
         """The stored case as readers see it (without the outbox)."""
         return await self._collection.find_one({"_id": ticket_id}, PUBLIC)
+
+    async def overdue_candidates(self, opened_before: datetime, *, limit: int) -> list[ReviewCase]:
+        """Cases whose open task opened before `opened_before` (real time) and was not reminded yet: the
+        periodic check reads the deadline of each (a deadline is never shorter than its working days)."""
+        query = {
+            "status": Status.IN_REVIEW.value,
+            "current_opened_at": {"$lt": opened_before},
+            "current_overdue_at": None,
+        }
+        docs = await self._find(query, limit=limit, sort=[("current_opened_at", 1)])
+        return [case_from_document(doc) for doc in docs]
 
     async def open_tasks_for(
         self, division_code: str, *, limit: int, keyword: str | None = None, **filters: str | None

@@ -36,6 +36,7 @@ def case_state(case: ReviewCase) -> dict[str, Any]:
         "current_task_id": task.id if task else None,
         # When the open task opened: the queue is oldest first, which is also soonest due (domain/deadline.py).
         "current_opened_at": task.opened_at if task else None,
+        "current_overdue_at": task.overdue_at if task else None,
         "history": [asdict(entry) for entry in case.history],
         "business_division_id": case.business_division_id,
         "refinement_notes": case.refinement_notes,

@@ -51,6 +51,7 @@ from services.review.domain.review import (
     RETURN_REASON_MIN,
     forward,
     reject,
+    remind_if_overdue,
     reopen_after_amendment,
     return_for_amendment,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "publish_requirement",
     "refine",
     "reject",
+    "remind_if_overdue",
     "reopen_after_amendment",
     "return_for_amendment",
 ]

@@ -71,6 +71,7 @@ class ReviewTask:
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
+    overdue_at: datetime | None = None  # when the reminder of a missed deadline went out (once per task)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ reviewer outside the requirement's area does not even learn it exists (404); a r
 level is not the current one, or who acts on a case no longer in review, gets a conflict (409).
 """
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from services.review.domain.case import (
     LEVEL_NAMES,
@@ -18,6 +19,7 @@ from services.review.domain.case import (
     take_submission,
 )
 from services.review.domain.commands import ForwardRequirement, RejectRequirement, ReturnRequirement
+from services.review.domain.deadline import ReviewDeadline
 from services.review.domain.errors import (
     CaseNotFound,
     IllegalTransition,
@@ -32,6 +34,7 @@ from shared.events import (
     RequirementReturned,
     RequirementReviewCompleted,
     RequirementSubmitted,
+    ReviewTaskOverdue,
 )
 
 # 第六条一: 对不予实现的需求，详细描述驳回理由 — "detailed" is at least this many characters.
@@ -159,3 +162,29 @@ def required_reason(text: str, minimum: int, chinese: str, english: str) -> str:
             field="reason",
         )
     return reason
+
+
+def remind_if_overdue(case: ReviewCase, deadline: ReviewDeadline, *, now: datetime, offset: timedelta) -> bool:
+    """The open task missed its level's deadline (the region's rule, decision 0009): ReviewTaskOverdue, once
+    per task. `now` is the business clock's; a task's stored opening is real time, so `offset` (business
+    minus real) dates it the way the queue does. A new level or round opens a new task with its own deadline."""
+    task = case.current_task
+    if task is None or task.opened_at is None or task.overdue_at is not None:
+        return False
+    opened = task.opened_at + offset
+    if not deadline.is_overdue(opened, now):
+        return False
+    case.tasks[-1] = replace(task, overdue_at=now - offset)
+    case.events.append(
+        ReviewTaskOverdue(
+            task_id=task.id,
+            ticket_id=case.ticket_id,
+            title=case.title,
+            level=task.level,
+            division_code=task.division_code,
+            bureau_org_id=task.bureau_org_id,
+            org_path=case.org_path,
+            due_on=deadline.due_on(opened),
+        )
+    )
+    return True

@@ -25,8 +25,10 @@ def backdate(stack: Stack, ticket_id: str, days: int) -> None:
     PyMongo's synchronous client: the browser journeys call this while Playwright's loop runs in the thread."""
     with MongoClient(stack.mongodb_url, tz_aware=True) as client:
         cases = client[f"{stack.db_prefix}_review"]["review_cases"]
-        earlier = cases.find_one({"_id": ticket_id})["current_opened_at"] - timedelta(days=days)
-        cases.update_one({"_id": ticket_id}, {"$set": {"current_opened_at": earlier}})
+        case = cases.find_one({"_id": ticket_id})
+        earlier = case["current_opened_at"] - timedelta(days=days)
+        tasks = [*case["tasks"][:-1], {**case["tasks"][-1], "opened_at": earlier}]
+        cases.update_one({"_id": ticket_id}, {"$set": {"current_opened_at": earlier, "tasks": tasks}})
 
 
 def test_each_task_shows_when_it_opened_and_is_due(api: Api) -> None:
@@ -57,3 +59,27 @@ def test_an_overdue_task_comes_first_and_the_filters_narrow_the_queue(api: Api, 
     org_id = tasks[0]["org_id"]
     assert all(t["org_id"] == org_id for t in queue(api, org_id=org_id)) and queue(api, org_id="bu-none") == []
     assert api.get("review", "/api/review-tasks", as_user="county", params={"keyword": "x" * 101}).status_code == 422
+
+
+def test_a_missed_deadline_reminds_the_bureau_and_shows_on_the_timeline(api: Api, stack: Stack) -> None:
+    """The periodic check (every 2 s in the tests, FD_REVIEW_OVERDUE_CHECK_SECONDS) finds the task past its
+    due day and says so once: the county bureau's reviewers are reminded, the ticket's history shows it."""
+    ticket_id = submitted_for_review(api, "审核时限：逾期提醒")
+    backdate(stack, ticket_id, days=10)  # opened Saturday 21 November: due Wednesday 25th
+
+    def reminder() -> dict | None:
+        inbox = api.get("notify", "/api/notifications", as_user="county", params={"limit": 200}).json()
+        return next((n for n in inbox if n["ticket_id"] == ticket_id and n["title"].startswith("审核已逾期")), None)
+
+    note = eventually(reminder, what="the county bureau's reminder")
+    assert "2026-11-25" in note["body"] and "旗县区" in note["body"]
+
+    def overdue_entries() -> list[dict]:
+        timeline = api.get("portal", f"/api/tickets/{ticket_id}/timeline", as_user="submitter").json()
+        return [entry for entry in timeline["entries"] if entry["type"] == "ReviewTaskOverdue"]
+
+    [entry] = eventually(overdue_entries, what="审核逾期 on the ticket's timeline")
+    assert entry["label"] == "审核逾期"
+    case = api.get("review", f"/api/review-cases/{ticket_id}", as_user="county").json()
+    assert case["tasks"][-1]["overdue_at"] is not None  # said once: the check passes over it from now on
+    assert [t["_id"] for t in queue(api, overdue="true")].count(ticket_id) == 1
