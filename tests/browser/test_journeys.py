@@ -159,6 +159,9 @@ def test_every_workspace_opens_without_errors(ui) -> None:
         ("submitter", "/import", "unit-import-spreadsheet"),
         ("itdiv", "/home", "it-division-dashboard"),
         ("auditor", "/announcements", "announcements"),
+        ("itdiv", "/faq", "faq"),
+        ("duty", "/problems/new", "duty-operator-quick-entry"),
+        ("vendor1", "/home", "vendor-home"),
     ]:
         session = ui(user)
         session.open(path)

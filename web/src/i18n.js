@@ -17,7 +17,7 @@ const messages = {
   en: {
     app: 'Budget System Requirements & Problems',
     nav: {
-      home: 'Dashboard', submit: 'Submit requirement', import: 'Bulk import', problem: 'Report problem', tickets: 'My tickets',
+      home: 'Home', submit: 'Submit requirement', import: 'Bulk import', problem: 'Report problem', tickets: 'My tickets',
       review: 'Review queue', refinement: 'Refinement', confirmation: 'Confirmation', publications: 'Publication board',
       workOrders: 'Work orders', verifications: 'Verification', problemDesk: 'Problem desk', faq: 'FAQ', releases: 'Releases', notifications: 'Notifications', announcements: 'Announcements', logout: 'Sign out',
       dashboard: 'Dashboards', slaBoard: 'SLA board', escalations: 'Escalated questions', progressBoard: 'Progress board',
