@@ -247,6 +247,17 @@ def open_demo_window(processes: dict[str, ServiceProcess]) -> None:
     print("opened an extra 30-day submission window for the demo")
 
 
+def seed_demo(processes: dict[str, ServiceProcess]) -> None:
+    """Demo tickets on a first run (infra/demo.py); a failure is reported and the system keeps running."""
+    from infra.demo import seed_demo_tickets
+
+    try:
+        if seed_demo_tickets({name: process.url for name, process in processes.items()}):
+            print("demo tickets: requirements and problems at every stage of the procedure")
+    except (httpx.HTTPError, RuntimeError) as error:
+        print(f"demo tickets were not all created ({error}); the system runs without them", flush=True)
+
+
 def run(stack: Stack) -> None:
     stack.start_infra()
     stack.ensure_keys()
@@ -263,6 +274,7 @@ def run(stack: Stack) -> None:
         stack.seed()
         processes = start_services(stack)
         open_demo_window(processes)
+        seed_demo(processes)
         print("\nfiscaldesk is running (Ctrl-C stops everything; data stays in", stack.state_dir, ")")
         print(f"  web UI    {processes['portal'].url}/   (sign in as submitter, county, itdiv, vendor1 ...)")
         for name, process in processes.items():
