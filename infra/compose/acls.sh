@@ -51,9 +51,9 @@ portal      Read    group   prefixed   portal
 # intake: publishes submissions; hears of returned and rejected requirements.
 intake      Write   topic   literal    @P@.requirements
 intake      Read    topic   literal    @P@.review-events
-# review: reads submissions and problem reports; opens review tasks per level, publishes its decisions
-# and the problem cases' steps.
-review      Read    topic   literal    @P@.requirements
+# review: reads submissions and problem reports, and its own splits (to open the parts, group review-split);
+# opens review tasks per level, publishes its decisions and the problem cases' steps.
+review      Read    topic   literal    @P@.requirements @P@.review-events
 review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.problem-events
 # dispatch: confirmed requirements, the vendors' progress, its own releases; writes its state changes
 # (and the work orders: per vendor, below).

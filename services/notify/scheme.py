@@ -70,13 +70,15 @@ def derived(data: dict[str, Any], language: str) -> dict[str, Any]:
         values["level_name"] = LEVEL_NAMES[language][data["level"]]
     if "expected_upgrade" in data:
         values["expected_upgrade"] = data["expected_upgrade"] or TO_BE_DECIDED[language]
+    if isinstance(data.get("parts"), list):  # the new requirements of a split (RequirementSplit)
+        values["part_ids"] = ("、" if language == "zh-CN" else ", ").join(str(part) for part in data["parts"])
     if isinstance(data.get("items"), list):
         values["item_count"] = len(data["items"])
         values["adopted_count"] = sum(1 for item in data["items"] if item.get("adopted"))
     return values
 
 
-DERIVED_NAMES = {"ticket_id", "level_name", "expected_upgrade", "item_count", "adopted_count"}
+DERIVED_NAMES = {"ticket_id", "level_name", "expected_upgrade", "item_count", "adopted_count", "part_ids"}
 
 
 def variables(envelope: Envelope, language: str) -> dict[str, Any]:

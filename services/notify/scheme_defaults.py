@@ -89,6 +89,23 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             ("To confirm: {title}", "Requirement {ticket_id} was refined; please decide whether to adopt it."),
         )
     ],
+    # 拆分 (第六条二): the requester follows each part on its own from now on.
+    "RequirementSplit": [
+        _rule(
+            SUBMITTER,
+            ["inbox", "wechat"],
+            "decision",
+            (
+                "需求 {ticket_id} 已拆分",
+                "财政信息化主管处室将该需求拆分为 {part_ids}，各项分别梳理细化、确认和实现（第六条二）。{reason}",
+            ),
+            (
+                "Requirement {ticket_id} split",
+                "The IT division split it into {part_ids}; each is refined, confirmed and implemented on its own. "
+                "{reason}",
+            ),
+        )
+    ],
     "RequirementConfirmed": [
         _rule(
             SUBMITTER,

@@ -9,9 +9,9 @@ from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.dashboard import SHANGHAI, DashboardQuery, figures, month_start
 from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
-from services.portal.milestones import facts_of
+from services.portal.milestones import TicketFacts, facts_of
 from services.portal.passwords import verify_password
-from services.portal.timeline import status_after, timeline_entry
+from services.portal.timeline import split_part_entry, status_after, timeline_entry
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
 from shared.clock import Clock
@@ -126,10 +126,47 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
                 "submitted_at": envelope.time,
             },
         )
+    if envelope.type == "RequirementSplit":
+        await _open_split_parts(envelope, views)
     if status := status_after(envelope):
         await views.move_status(envelope.subject, status, envelope.time)
     if facts := facts_of(envelope):
         await views.record_facts(envelope.subject, facts)
+
+
+# What a part of a split requirement takes over from the original's ticket: it was submitted and reviewed
+# with it, so the dashboards count its stages from the same times.
+INHERITED_MILESTONES = ("submitted", "review_completed")
+
+
+async def _open_split_parts(envelope: Envelope, views: TicketViews) -> None:
+    """拆分 (第六条二): each part is a ticket of its own from now on, in the requester's list, awaiting
+    refinement, with a timeline that starts with where it came from. Everything comes from the event (and
+    the original's ticket for its submission time); every write is idempotent, so a redelivery is harmless."""
+    data = envelope.data
+    original = await views.ticket(envelope.subject) or {}
+    milestones = {name: at for name, at in (original.get("milestones") or {}).items() if name in INHERITED_MILESTONES}
+    for part in data.get("items") or []:
+        ticket_id = part["ticket_id"]
+        await views.upsert_ticket(
+            ticket_id,
+            {
+                "kind": "requirement",
+                "title": part["title"],
+                "category": data["category"] or original.get("category", ""),
+                "urgency": data["urgency"],
+                "org_id": data["org_id"] or original.get("org_id", ""),
+                "org_name": data["org_name"] or original.get("org_name", ""),
+                "org_path": data["org_path"] or original.get("org_path", []),
+                "submitter_id": data["submitter_id"] or original.get("submitter_id", ""),
+                "submitted_at": original.get("submitted_at") or envelope.time,
+                "split_from": envelope.subject,
+            },
+        )
+        await views.record(split_part_entry(envelope, part))
+        await views.move_status(ticket_id, "refining", envelope.time)
+        if milestones:
+            await views.record_facts(ticket_id, TicketFacts(at=envelope.time, milestones=milestones))
 
 
 async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketViews) -> dict[str, Any]:

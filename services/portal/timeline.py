@@ -141,5 +141,16 @@ def timeline_entry(envelope: Envelope) -> dict[str, Any]:
     }
 
 
+def split_part_entry(envelope: Envelope, part: dict[str, Any]) -> dict[str, Any]:
+    """The first line of a part's timeline (第六条二): where it came from, by whom and when. Its id follows
+    from the event and the part, so a redelivered event adds nothing."""
+    return {
+        **timeline_entry(envelope),
+        "_id": f"{envelope.id}:{part['ticket_id']}",
+        "ticket_id": part["ticket_id"],
+        "detail": f"由 {envelope.subject} 拆分而来：{part['title']}",
+    }
+
+
 def status_after(envelope: Envelope) -> str | None:
     return ENTRIES[envelope.type][2](envelope.data)

@@ -18,8 +18,10 @@ from services.review.domain import (
     PublishMonth,
     RefineRequirement,
     RejectRequirement,
+    RequirementPart,
     ReturnRequirement,
     ReviewInBatch,
+    SplitRequirement,
 )
 from services.review.handlers import (
     confirm_requirement,
@@ -28,6 +30,8 @@ from services.review.handlers import (
     refine_requirement,
     review_in_batch,
     review_requirement,
+    split_requirement,
+    when_requirement_split_open_parts,
     when_requirement_submitted_open_review,
 )
 from services.review.publication_docx import MEDIA_TYPE, filename
@@ -42,12 +46,15 @@ from services.review.schemas import (
     RefineBody,
     RejectBody,
     ReturnBody,
+    SplitBody,
 )
 from shared.auth import CurrentUser
 from shared.clock import Clock
 from shared.runtime import Runtime
 
 GROUP = "review"
+# Review reads its own RequirementSplit to open the parts: a group of its own, so it keeps its own offsets.
+SPLIT_GROUP = "review-split"
 TicketPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9:_-]{1,64}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Filter = Annotated[str | None, Query(max_length=64)]
@@ -132,6 +139,16 @@ def build_router(
         command = MergeRequirement(ticket_id, body.into, body.reason)
         return await merge_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
 
+    @router.post("/refinement/{ticket_id}/split", tags=["refinement"])
+    async def split(ticket_id: TicketPath, body: SplitBody, user: CurrentUser, request: Request) -> dict:
+        """拆分 (第六条二, IT division): one requirement awaiting refinement or confirmation becomes 2–10
+        requirements (`{ticket_id}-1`, `-2`, …), each awaiting refinement on its own; the original ends as
+        `split`. The parts reach the refinement queue shortly after (opened from the RequirementSplit event).
+        A bad part answers 422 naming it (`parts.1.title`) and changes nothing; 409 when not refinable."""
+        parts = tuple(RequirementPart(part.title, part.description, part.module) for part in body.parts)
+        command = SplitRequirement(ticket_id, parts, body.reason)
+        return await split_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+
     @router.get("/confirmation-queue", tags=["confirmation"])
     async def confirmation_queue(user: CurrentUser, limit: Limit = 100) -> list[dict]:
         """Requirements routed to the signed-in user's business division, waiting for its answer (第六条三)."""
@@ -187,4 +204,9 @@ def subscribe(runtime: Runtime, repository: ReviewCaseRepository) -> None:
                 when_requirement_submitted_open_review, repository=repository, clock=runtime.clock
             )
         },
+    )
+    runtime.subscribe(
+        runtime.topics.review_events,
+        group=SPLIT_GROUP,
+        handlers={"RequirementSplit": partial(when_requirement_split_open_parts, repository=repository)},
     )

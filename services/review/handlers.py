@@ -25,6 +25,7 @@ from services.review.domain import (
     ReviewCase,
     ReviewInBatch,
     RoundAlreadyProcessed,
+    SplitRequirement,
     confirm,
     forward,
     merge,
@@ -34,12 +35,14 @@ from services.review.domain import (
     remind_if_overdue,
     reopen_after_amendment,
     return_for_amendment,
+    split,
+    split_parts,
 )
 from services.review.queue import ReviewClock
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.errors import DomainError
-from shared.events import SYSTEM, Envelope, RequirementSubmitted, utcnow
+from shared.events import SYSTEM, Envelope, RequirementSplit, RequirementSubmitted, utcnow
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -139,6 +142,36 @@ async def merge_requirement(
         correlation_id,
         lambda case: merge(case, command, into=into, by=by, now=utcnow()),
     )
+
+
+async def split_requirement(
+    command: SplitRequirement, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+) -> dict[str, Any]:
+    """拆分 (第六条二): only the original's document is written, with RequirementSplit in its outbox; the
+    parts' cases are opened from that event (`when_requirement_split_open_parts`), so a crash in between
+    loses nothing (the outbox delivers at least once, docs/decisions/0002)."""
+    policy.authorize_refinement(by)
+
+    def step(case: ReviewCase) -> None:
+        policy.authorize_read_case(by, case.org_path, case.ticket_id)
+        split(case, command, by=by, now=utcnow())
+
+    return await _change(command.ticket_id, by, repository, correlation_id, step)
+
+
+async def when_requirement_split_open_parts(envelope: Envelope, *, repository: ReviewCaseRepository) -> None:
+    """Each part of a split becomes a review case awaiting refinement (第六条二). `add` inserts a part once:
+    a redelivered event, or one replayed after a crash half-way through the parts, adds only those missing."""
+    event = envelope.event()
+    assert isinstance(event, RequirementSplit)
+    original = await repository.get(event.ticket_id)
+    if original is None:
+        # Review wrote the event from this very case: without it the event breaks review's own contract,
+        # and after the consumer's retries it goes to the dead-letter topic, where an operator sees it.
+        raise CaseNotFound(event.ticket_id)
+    for part in split_parts(original, event, by=envelope.actor, now=envelope.time):
+        if await repository.add(part, actor=envelope.actor, cause=envelope):
+            log.info("split part opened", ticket_id=part.ticket_id, split_from=original.ticket_id)
 
 
 async def confirm_requirement(

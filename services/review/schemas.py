@@ -70,6 +70,22 @@ class MergeBody(Body):
     reason: Opinion = ""
 
 
+class SplitPartBody(Body):
+    """One requirement of a split; its texts are checked by the domain (like a refinement's), which names a
+    wrong one by its place, e.g. `parts.1.title`."""
+
+    title: Annotated[str, StringConstraints(max_length=1000)] = Field(description="需求标题（2～100 字）")
+    description: Annotated[str, StringConstraints(max_length=20000)] = Field(description="需求描述（10～5000 字）")
+    module: Annotated[str, StringConstraints(max_length=1000)] = Field("", description="功能模块（可选）")
+
+
+class SplitBody(Body):
+    """拆分 (第六条二): 2–10 parts, each refined, confirmed, published, dispatched and verified on its own."""
+
+    parts: list[SplitPartBody] = Field(min_length=2, max_length=10)
+    reason: Opinion = Field("", description="拆分理由")
+
+
 class ConfirmBody(Body):
     """需求确认 (第六条三): adopt (expected upgrade date optional) or decline (reason required)."""
 

@@ -71,6 +71,7 @@ from shared.events.requirements import (
     RequirementSubmitted,
     ReviewTaskOpened,
     ReviewTaskOverdue,
+    SplitPart,
     SubmissionWindowOpened,
 )
 
@@ -141,6 +142,7 @@ __all__ = [
     "ReviewTaskOpened",
     "ReviewTaskOverdue",
     "SlaEscalation",
+    "SplitPart",
     "SubmissionWindowOpened",
     "VendorProgressReported",
     "VerificationFailed",

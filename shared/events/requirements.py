@@ -139,11 +139,36 @@ class RequirementMerged(Event):
     reason: str = ""
 
 
+class SplitPart(BaseModel):
+    """One part of a split requirement: its new ticket id and the text the IT division gave it (第六条二)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_id: str
+    title: str
+    description: str
+    module: str = ""
+
+
 class RequirementSplit(Event):
-    """One requirement became several (`parts`, new ticket ids); the original ends here."""
+    """One requirement became several (`parts`, new ticket ids); the original ends here.
+
+    `items` and the original's category, urgency, organisation and submitter let every consumer build
+    each part (its review case, its ticket, the requester's notice) from this event alone; events written
+    before they were added carry only `parts`.
+    """
 
     ticket_id: str
     parts: list[str]
+    items: list[SplitPart] = Field(default_factory=list)
+    reason: str = ""
+    category: str = ""
+    urgency: str = "normal"
+    org_id: str = ""
+    org_name: str = ""
+    org_path: list[str] = Field(default_factory=list)
+    submitter_id: str = ""
+    submitter_name: str = ""
 
 
 class RequirementConfirmed(Event):

@@ -13,6 +13,7 @@ from shared.events import (
     ReleaseAnnounced,
     RequirementConfirmed,
     RequirementRejected,
+    RequirementSplit,
     ReviewTaskOpened,
     WorkOrderDispatched,
 )
@@ -69,6 +70,22 @@ def test_a_decline_tells_the_submitter_why_and_an_adoption_when() -> None:
     assert "已有替代功能" in declined.texts["zh-CN"]["body"] and "不予采纳" in declined.texts["zh-CN"]["title"]
     assert "2027-03-01" in adopted.texts["zh-CN"]["body"]
     assert undated.texts["zh-CN"]["body"] == "预计升级时间：待定" and undated.texts["en"]["body"].endswith("decided")
+
+
+def test_a_split_tells_the_submitter_the_new_requirements_in_both_languages() -> None:
+    event = RequirementSplit(
+        ticket_id="REQ-1", parts=["REQ-1-1", "REQ-1-2"], reason="包含两项无关需求", category="new", org_id="bu-1",
+        org_name="教育局", org_path=PATH, submitter_id="u-submitter", submitter_name="张敏",
+    )  # fmt: skip
+    [message] = messages_for(wrap(event), RULES)
+    assert message.recipient.key == "user:u-submitter" and message.channels == ("inbox", "wechat")
+    assert message.texts["zh-CN"]["title"] == "需求 REQ-1 已拆分"
+    assert (
+        "拆分为 REQ-1-1、REQ-1-2" in message.texts["zh-CN"]["body"]
+        and "包含两项无关需求" in message.texts["zh-CN"]["body"]
+    )
+    assert "REQ-1-1, REQ-1-2" in message.texts["en"]["body"]
+    assert rule_errors("RequirementSplit", RULES["RequirementSplit"]) == []
 
 
 def test_a_work_order_tells_only_its_vendor_and_is_urgent_when_marked_so() -> None:

@@ -70,3 +70,32 @@ async def test_facts_keep_the_first_milestone_and_the_newest_current_fact(views:
     assert ticket["milestones"] == {"delivered": T0 + timedelta(minutes=90), "dispatched": T0 + timedelta(minutes=30)}
     rows = await views.dashboard_rows({}, limit=10)
     assert [row["_id"] for row in rows] == ["REQ-1"] and "milestones" in rows[0]
+
+
+async def test_a_split_opens_each_parts_ticket_once_with_the_originals_submission(views: TicketViews) -> None:
+    record = when_ticket_event_record_timeline
+    submitted = {
+        "title": "导出和打印", "category": "optimisation", "urgency": "normal", "org_id": "bu-1", "org_name": "教育局",
+        "org_path": ["150000", "bu-1"], "submitter_id": "u-submitter", "submitter_name": "张敏",
+    }  # fmt: skip
+    await record(event("RequirementSubmitted", 0, **submitted), views=views)
+    await record(event("RequirementReviewCompleted", 20, title="导出和打印", category="optimisation"), views=views)
+    items = [
+        {"ticket_id": "REQ-1-1", "title": "导出", "description": "按条件导出 Excel。", "module": ""},
+        {"ticket_id": "REQ-1-2", "title": "打印", "description": "凭证批量打印功能。", "module": "核算"},
+    ]
+    split = event("RequirementSplit", 30, parts=["REQ-1-1", "REQ-1-2"], items=items, reason="两件事", **submitted)
+    await record(split, views=views)
+    await record(split, views=views)  # redelivered
+
+    original = await views.ticket("REQ-1")
+    assert original["status"] == "split"
+    [entry] = [e for e in await views.timeline("REQ-1") if e["type"] == "RequirementSplit"]
+    assert entry["detail"] == "拆分为 REQ-1-1、REQ-1-2"
+    for item in items:
+        part = await views.ticket(item["ticket_id"])
+        assert (part["title"], part["status"], part["split_from"]) == (item["title"], "refining", "REQ-1")
+        assert (part["submitter_id"], part["org_path"], part["submitted_at"]) == ("u-submitter", ["150000", "bu-1"], T0)
+        assert part["milestones"] == {"submitted": T0, "review_completed": T0 + timedelta(minutes=20)}
+        [first] = await views.timeline(item["ticket_id"])
+        assert (first["label"], first["detail"]) == ("拆分", f"由 REQ-1 拆分而来：{item['title']}")

@@ -41,6 +41,8 @@ def case_state(case: ReviewCase) -> dict[str, Any]:
         "business_division_id": case.business_division_id,
         "refinement_notes": case.refinement_notes,
         "merged_into": case.merged_into,
+        "split_into": case.split_into,
+        "split_from": case.split_from,
         "decision": _decision_document(case.decision),
         "batch_id": case.batch_id,
     }
@@ -68,6 +70,8 @@ def case_from_document(doc: dict[str, Any]) -> ReviewCase:
         business_division_id=doc.get("business_division_id"),
         refinement_notes=doc.get("refinement_notes", ""),
         merged_into=doc.get("merged_into"),
+        split_into=list(doc.get("split_into") or []),
+        split_from=doc.get("split_from"),
         decision=_decision(doc.get("decision")),
         batch_id=doc.get("batch_id"),
         version=doc["version"],

@@ -2,7 +2,7 @@
 
 - case.py: the `ReviewCase` aggregate, its states and tasks, opening a case on submission
 - review.py: level review — forward, reject, return, resubmission (第三条, 第六条一)
-- refinement.py: refinement, merge, confirmation (第六条二、三)
+- refinement.py: refinement, merge, split, confirmation (第六条二、三)
 - publication.py: the monthly publication (第六条四)
 - deadline.py: each level's review deadline on the working calendar (the region's rule)
 """
@@ -23,9 +23,11 @@ from services.review.domain.commands import (
     PublishMonth,
     RefineRequirement,
     RejectRequirement,
+    RequirementPart,
     ReturnRequirement,
     ReviewAction,
     ReviewInBatch,
+    SplitRequirement,
 )
 from services.review.domain.deadline import ReviewDeadline
 from services.review.domain.errors import (
@@ -45,7 +47,7 @@ from services.review.domain.publication import (
     publish,
     publish_requirement,
 )
-from services.review.domain.refinement import BUSINESS_DIVISION_IDS, confirm, merge, refine
+from services.review.domain.refinement import BUSINESS_DIVISION_IDS, confirm, merge, refine, split, split_parts
 from services.review.domain.review import (
     DETAILED_REASON_MIN,
     RETURN_REASON_MIN,
@@ -76,6 +78,7 @@ __all__ = [
     "PublishMonth",
     "RefineRequirement",
     "RejectRequirement",
+    "RequirementPart",
     "ReturnRequirement",
     "ReviewAction",
     "ReviewCase",
@@ -83,6 +86,7 @@ __all__ = [
     "ReviewInBatch",
     "ReviewTask",
     "RoundAlreadyProcessed",
+    "SplitRequirement",
     "Status",
     "batch_id_for",
     "check_month",
@@ -98,4 +102,6 @@ __all__ = [
     "remind_if_overdue",
     "reopen_after_amendment",
     "return_for_amendment",
+    "split",
+    "split_parts",
 ]

@@ -10,6 +10,7 @@ the IT division publishes it (第六条四). Every step is kept in `history`: wh
         └─reject──▶ rejected (final)
     awaiting_refinement ──refine──▶ awaiting_confirmation ──confirm──▶ confirmed ──publish──▶ published
     awaiting_refinement | awaiting_confirmation ──merge──▶ merged (final)
+    awaiting_refinement | awaiting_confirmation ──split──▶ split (final); each part: awaiting_refinement
 """
 
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ class Status(StrEnum):
     AWAITING_REFINEMENT = "awaiting_refinement"
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     MERGED = "merged"
+    SPLIT = "split"
     CONFIRMED = "confirmed"
     PUBLISHED = "published"
 
@@ -53,6 +55,7 @@ STATUS_LABELS = {
     Status.AWAITING_REFINEMENT: "待梳理细化",
     Status.AWAITING_CONFIRMATION: "待业务处室确认",
     Status.MERGED: "已合并",
+    Status.SPLIT: "已拆分",
     Status.CONFIRMED: "已确认",
     Status.PUBLISHED: "已公示",
 }
@@ -122,6 +125,8 @@ class ReviewCase:
     business_division_id: str | None = None
     refinement_notes: str = ""
     merged_into: str | None = None
+    split_into: list[str] = field(default_factory=list)
+    split_from: str | None = None
     decision: Decision | None = None
     batch_id: str | None = None
     version: int = 0

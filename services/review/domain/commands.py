@@ -75,6 +75,25 @@ class MergeRequirement:
 
 
 @dataclass(frozen=True)
+class RequirementPart:
+    """One of the requirements a split makes: its own title, description and (optional) module."""
+
+    title: str
+    description: str
+    module: str = ""
+
+
+@dataclass(frozen=True)
+class SplitRequirement:
+    """One requirement asking for several unrelated things becomes `parts`, each refined, confirmed,
+    published, dispatched and verified on its own; the original ends here."""
+
+    ticket_id: str
+    parts: tuple[RequirementPart, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ConfirmRequirement:
     """需求确认 (第六条三): adopt (with an expected upgrade date, if known) or decline with a reason."""
 

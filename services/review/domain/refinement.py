@@ -1,19 +1,26 @@
 """Refinement and confirmation (第六条二、三; 第十二条二, 第十三条二、三).
 
 The IT division (财政信息化主管处室) refines a reviewed requirement and hands it to the responsible
-business division (归口业务处室), or merges a duplicate into another requirement; the business division
-it was handed to confirms whether it will be implemented: adopt (with an expected upgrade date when
+business division (归口业务处室), merges a duplicate into another requirement, or splits one that asks
+for several unrelated things into requirements that go on each on its own; the business division it was
+handed to confirms whether it will be implemented: adopt (with an expected upgrade date when
 known) or decline with a reason, which the publication shows (第六条四).
 """
 
 from datetime import date, datetime
 
-from services.review.domain.case import Decision, ReviewCase, Status
-from services.review.domain.commands import ConfirmRequirement, MergeRequirement, RefineRequirement
+from services.review.domain.case import Decision, HistoryEntry, ReviewCase, Someone, Status
+from services.review.domain.commands import (
+    ConfirmRequirement,
+    MergeRequirement,
+    RefineRequirement,
+    RequirementPart,
+    SplitRequirement,
+)
 from services.review.domain.errors import CaseNotFound, IllegalTransition, InvalidCommand, NotYourTurn
 from services.review.domain.review import required_reason
 from shared.auth import Principal
-from shared.events import RequirementConfirmed, RequirementMerged, RequirementRefined
+from shared.events import RequirementConfirmed, RequirementMerged, RequirementRefined, RequirementSplit, SplitPart
 from shared.orgtree import BUSINESS_DIVISIONS
 
 BUSINESS_DIVISION_IDS = frozenset(org_id for org_id, _, _ in BUSINESS_DIVISIONS)
@@ -23,6 +30,8 @@ DECLINE_REASON_MIN = 5
 TITLE_LENGTH = (2, 100)
 DESCRIPTION_LENGTH = (10, 5000)
 MODULE_LENGTH = (0, 100)
+SPLIT_PARTS = (2, 10)
+TICKET_ID_MAX = 64  # the id pattern of every API path (^[A-Za-z0-9:_-]{1,64}$)
 
 
 def refine(case: ReviewCase, command: RefineRequirement, *, by: Principal, now: datetime) -> None:
@@ -72,6 +81,99 @@ def merge(case: ReviewCase, command: MergeRequirement, *, into: ReviewCase, by: 
     case.status = Status.MERGED
     case.events.append(RequirementMerged(ticket_id=case.ticket_id, into=into.ticket_id, reason=reason))
     case.record("merged", by, now, reason=reason, opinion=f"并入 {into.ticket_id}")
+
+
+def split(case: ReviewCase, command: SplitRequirement, *, by: Principal, now: datetime) -> None:
+    """拆分 (第六条二): one requirement asking for several unrelated things becomes 2–10 requirements, each
+    refined, confirmed (第六条三), published, dispatched and verified on its own; the original ends here.
+
+    Part ids follow from the original's (`REQ-…-1`, `REQ-…-2`, …), so a redelivered event can never open a
+    part twice. The parts' review cases are opened by review from RequirementSplit (`split_parts`), not in
+    this write: the event carries all a part needs, and the outbox delivers it at least once.
+    """
+    _require_status(case, REFINABLE, "not_splittable", "待梳理细化或待确认", "awaiting refinement or confirmation")
+    low, high = SPLIT_PARTS
+    if not low <= len(command.parts) <= high:
+        raise InvalidCommand(
+            "split_part_count",
+            f"拆分须为 {low}～{high} 项需求 (a split makes {low}–{high} requirements)",
+            field="parts",
+        )
+    if len(f"{case.ticket_id}-{len(command.parts)}") > TICKET_ID_MAX:
+        raise InvalidCommand("ticket_id_too_long", f"需求 {case.ticket_id} 不能再拆分 (its id is too long to split)")
+    items = [_part(case.ticket_id, number, part) for number, part in enumerate(command.parts, start=1)]
+    reason = command.reason.strip()
+    case.split_into = [item.ticket_id for item in items]
+    case.status = Status.SPLIT
+    case.events.append(
+        RequirementSplit(
+            ticket_id=case.ticket_id,
+            parts=case.split_into,
+            items=items,
+            reason=reason,
+            category=case.category,
+            urgency=case.urgency,
+            org_id=case.org_id,
+            org_name=case.org_name,
+            org_path=case.org_path,
+            submitter_id=case.submitter_id,
+            submitter_name=case.submitter_name,
+        )
+    )
+    case.record("split", by, now, reason=reason, opinion=f"拆分为 {'、'.join(case.split_into)}")
+
+
+def split_parts(original: ReviewCase, event: RequirementSplit, *, by: Someone, now: datetime) -> list[ReviewCase]:
+    """The parts of a split as review cases awaiting refinement (第六条二).
+
+    Every level already recommended the original (第三条), so each part starts where the original was
+    refined: it keeps the original's submitter, organisation, chain, closed review tasks and the history of
+    its level review, and says where it came from (`split_from`).
+    """
+    reviewed = _history_of_level_review(original.history)
+    cases = []
+    for item in event.items:
+        part = ReviewCase(
+            ticket_id=item.ticket_id,
+            title=item.title,
+            org_path=list(event.org_path or original.org_path),
+            chain=list(original.chain),
+            description=item.description,
+            category=event.category or original.category,
+            urgency=event.urgency or original.urgency,
+            module=item.module,
+            submitter_id=event.submitter_id or original.submitter_id,
+            submitter_name=event.submitter_name or original.submitter_name,
+            org_id=event.org_id or original.org_id,
+            org_name=event.org_name or original.org_name,
+            submitted_month=original.submitted_month,
+            round=original.round,
+            status=Status.AWAITING_REFINEMENT,
+            tasks=list(original.tasks),
+            history=list(reviewed),
+            split_from=original.ticket_id,
+        )
+        part.record("split_from", by, now, reason=event.reason, opinion=f"由 {original.ticket_id} 拆分而来")
+        cases.append(part)
+    return cases
+
+
+def _part(ticket_id: str, number: int, part: RequirementPart) -> SplitPart:
+    """One part's texts, limited as at submission; a wrong one is named by its place (`parts.0.title`),
+    as the API names the fields of its body."""
+    where = f"parts.{number - 1}"
+    title = _text(part.title, "", "title", f"第 {number} 项的标题", TITLE_LENGTH, field=f"{where}.title")
+    description = _text(
+        part.description, "", "description", f"第 {number} 项的描述", DESCRIPTION_LENGTH, field=f"{where}.description"
+    )
+    module = _text(part.module, "", "module", f"第 {number} 项的功能模块", MODULE_LENGTH, field=f"{where}.module")
+    return SplitPart(ticket_id=f"{ticket_id}-{number}", title=title, description=description, module=module)
+
+
+def _history_of_level_review(history: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The original's history up to the end of its level review (what every part went through too)."""
+    ends = [index for index, entry in enumerate(history) if entry.action == "review_completed"]
+    return history[: ends[-1] + 1] if ends else []
 
 
 def confirm(case: ReviewCase, command: ConfirmRequirement, *, by: Principal, today: date, now: datetime) -> None:
@@ -142,7 +244,9 @@ def _require_status(case: ReviewCase, allowed: tuple[Status, ...], code: str, ch
         )
 
 
-def _text(value: str | None, current: str, name: str, chinese: str, length: tuple[int, int]) -> str:
+def _text(
+    value: str | None, current: str, name: str, chinese: str, length: tuple[int, int], *, field: str | None = None
+) -> str:
     if value is None:
         return current
     text = value.strip()
@@ -150,7 +254,7 @@ def _text(value: str | None, current: str, name: str, chinese: str, length: tupl
     if not low <= len(text) <= high:
         raise InvalidCommand(
             f"{name}_length",
-            f"{chinese}长度须在 {low}～{high} 字之间 ({name} must be {low}–{high} characters)",
-            field=name,
+            f"{chinese}长度须在 {low}～{high} 字之间 ({field or name} must be {low}–{high} characters)",
+            field=field or name,
         )
     return text

@@ -178,6 +178,88 @@ def test_a_duplicate_is_merged_into_another_requirement(api: Api) -> None:
     assert original in queue and duplicate not in queue
 
 
+def test_a_requirement_asking_for_two_things_is_split_and_each_part_goes_on_alone(api: Api) -> None:
+    original = reviewed_by_every_level(api, "指标查询导出与凭证批量打印")
+    export = {
+        "title": "指标查询增加导出",
+        "description": "指标查询结果按条件导出 Excel，便于核对。",
+        "module": "指标管理",
+    }
+    printing = {"title": "会计凭证批量打印", "description": "会计凭证支持按日期范围批量打印，减少逐张打印。"}
+    split_path = f"/api/refinement/{original}/split"
+
+    bad = {"parts": [export, {**printing, "title": "印"}], "reason": "两项需求互不相关"}
+    refused = api.post("review", split_path, as_user="itdiv", json=bad)
+    assert (refused.status_code, refused.json()["detail"][0]["field"]) == (422, "parts.1.title"), refused.text
+    one = api.post("review", split_path, as_user="itdiv", json={"parts": [export]})
+    assert (one.status_code, one.json()["detail"][0]["field"]) == (422, "parts")
+    assert api.post("review", split_path, as_user="county", json=bad).status_code == 403
+    assert case_of(api, original)["status"] == "awaiting_refinement"  # nothing changed
+
+    body = {"parts": [export, printing], "reason": "一项需求包含两件互不相关的事，分别办理"}
+    split = api.post("review", split_path, as_user="itdiv", json=body)
+    assert split.status_code == 200, split.text
+    parts = [f"{original}-1", f"{original}-2"]
+    assert (split.json()["status"], split.json()["split_into"]) == ("split", parts)
+    again = api.post("review", split_path, as_user="itdiv", json=body)
+    assert (again.status_code, again.json()["error"]) == (409, "not_splittable")
+    missing = api.post("review", "/api/refinement/REQ-000000-NONE/split", as_user="itdiv", json=body)
+    assert missing.status_code == 404
+
+    # The parts are opened from RequirementSplit: they reach the refinement queue, the original leaves it.
+    def queue() -> set[str]:
+        return {c["_id"] for c in api.get("review", "/api/refinement-queue", as_user="itdiv").json()}
+
+    eventually(lambda: set(parts) <= queue(), what=f"{parts} in the refinement queue")
+    assert original not in queue()
+    first = case_of(api, parts[0])
+    assert (first["title"], first["module"], first["split_from"]) == (export["title"], "指标管理", original)
+    assert [h["action"] for h in first["history"]][-2:] == ["review_completed", "split_from"]
+
+    # Each part is refined and confirmed on its own.
+    for ticket_id in parts:
+        refine = {"business_division_id": "bd-budget", "notes": "拆分后单独梳理"}
+        response = api.post("review", f"/api/refinement/{ticket_id}", as_user="itdiv", json=refine)
+        assert response.json()["status"] == "awaiting_confirmation", response.text
+    adopt = {"decision": "adopt", "expected_upgrade": "2027-03-31"}
+    assert api.post("review", f"/api/confirmation/{parts[0]}", as_user="bizdiv", json=adopt).status_code == 200
+    assert case_of(api, parts[1])["status"] == "awaiting_confirmation"
+    decline = {"decision": "decline", "reason": "批量打印可通过现有打印模板实现"}
+    assert api.post("review", f"/api/confirmation/{parts[1]}", as_user="bizdiv", json=decline).status_code == 200
+    decisions = [case_of(api, ticket_id)["decision"]["adopted"] for ticket_id in parts]
+    assert decisions == [True, False]
+
+    # The requester follows the original (拆分) and each part in their own ticket list.
+    def timeline(ticket_id: str) -> list[dict]:
+        return api.get("portal", f"/api/tickets/{ticket_id}/timeline", as_user="submitter").json().get("entries", [])
+
+    [entry] = eventually(
+        lambda: [e for e in timeline(original) if e["label"] == "拆分"], what=f"拆分 on {original}'s timeline"
+    )
+    assert entry["detail"] == f"拆分为 {'、'.join(parts)}"
+
+    def my_tickets() -> dict[str, dict]:
+        tickets = api.get("portal", "/api/tickets", as_user="submitter", params={"limit": 200}).json()
+        return {t["_id"]: t for t in tickets if t["_id"] in [original, *parts]}
+
+    def settled() -> dict[str, dict] | None:
+        tickets = my_tickets()
+        statuses = {ticket_id: tickets.get(ticket_id, {}).get("status") for ticket_id in [original, *parts]}
+        return tickets if statuses == {original: "split", parts[0]: "adopted", parts[1]: "declined"} else None
+
+    tickets = eventually(settled, what="the original split and its parts decided in the submitter's tickets")
+    assert tickets[parts[1]]["title"] == printing["title"] and tickets[parts[1]]["split_from"] == original
+    assert tickets[parts[0]]["submitted_at"] == tickets[original]["submitted_at"]
+    assert timeline(parts[0])[0]["detail"] == f"由 {original} 拆分而来：{export['title']}"
+    audited(api, original, "RequirementSplit")
+
+    def told() -> list[dict]:
+        items = api.get("notify", "/api/notifications", as_user="submitter", params={"limit": 200}).json()
+        return [n for n in items if n["ticket_id"] == original and "已拆分" in n["title"]]
+
+    eventually(told, what="the split in the submitter's inbox")
+
+
 def test_batch_forward_of_three_requirements_answers_per_item(api: Api) -> None:
     tickets = [submitted_for_review(api, f"社保资金报表增加第{n}季度汇总") for n in (1, 2, 3)]
 
