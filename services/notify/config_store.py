@@ -32,6 +32,24 @@ class SchemeStore:
         except DuplicateKeyError:
             return False
 
+    async def add_new_defaults(self, defaults: dict[str, list[Rule]], now: datetime) -> list[str]:
+        """An upgrade brought rules for event types the active scheme has never named: a new version adds
+        them. An event type the scheme names, even with no rules (an administrator silenced it), stays as
+        the administrator left it. Answers the event types added (none when another instance was first)."""
+        active = await self.active()
+        if active is None:
+            return []
+        missing = {event: rules for event, rules in defaults.items() if event not in active["events"]}
+        if not missing:
+            return []
+        events = {e: [Rule.model_validate(r) for r in rs] for e, rs in active["events"].items()} | missing
+        note = f"新增默认规则：{'、'.join(sorted(missing))} (defaults added by an upgrade)"
+        try:
+            await self._collection.insert_one(self._doc(active["_id"] + 1, events, "system", note, now))
+        except DuplicateKeyError:
+            return []
+        return sorted(missing)
+
     async def active(self) -> dict | None:
         return await self._collection.find_one({}, sort=[("_id", -1)])
 

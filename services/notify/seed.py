@@ -1,4 +1,5 @@
-"""What notify starts with when its database is empty: scheme version 1 and the demo's WeCom robots.
+"""What notify starts with when its database is empty: scheme version 1 and the demo's WeCom robots; on
+later starts, the default rules of event types an upgrade brought (a new scheme version).
 
 Robots: one for the region's IT division group (itd and the region's finance department) and one per
 league/city bureau group, covering the bureau and its banners/counties by division prefix. Their keys are
@@ -45,5 +46,7 @@ def demo_robots() -> list[dict]:
 async def seed(schemes: SchemeStore, robots: RobotStore) -> None:
     if await schemes.seed(default_rules(), utcnow()):
         log.info("notification scheme version 1 seeded")
+    elif added := await schemes.add_new_defaults(default_rules(), utcnow()):
+        log.info("notification scheme: default rules of new event types added", event_types=added)
     if added := await robots.seed(demo_robots()):
         log.info("demo wecom robots seeded", robots=added)
