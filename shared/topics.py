@@ -69,10 +69,10 @@ class Topics:
         """One topic per vendor: the vendor's principal may read this topic and no other."""
         return f"{self.prefix}.work-orders.{vendor_id}"
 
-    @property
-    def vendor_progress(self) -> str:
-        """Written by vendors: VendorProgressReported."""
-        return f"{self.prefix}.vendor-progress"
+    def vendor_progress(self, vendor_id: str) -> str:
+        """Written by one vendor (its principal may write this topic and no other): VendorProgressReported.
+        The topic names the vendor, so a report cannot claim another vendor's work order."""
+        return f"{self.prefix}.vendor-progress.{vendor_id}"
 
     @property
     def dispatch_events(self) -> str:
@@ -104,7 +104,6 @@ class Topics:
             self.requirements,
             *self.all_review_tasks,
             self.review_events,
-            self.vendor_progress,
             self.dispatch_events,
             self.problem_events,
             self.notifications,
@@ -146,8 +145,8 @@ class Topics:
                 return self.review_events
             case WorkOrderDispatched(vendor_id=vendor) | WorkOrderReopened(vendor_id=vendor):
                 return self.work_orders(vendor)
-            case VendorProgressReported():
-                return self.vendor_progress
+            case VendorProgressReported(vendor_id=vendor):
+                return self.vendor_progress(vendor)
             case (
                 WorkOrderProgressed()
                 | WorkOrderOverdue()

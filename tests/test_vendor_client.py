@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.deadletter import read_all
 from tests.support import Api, eventually
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +36,7 @@ class VendorClient:
         self.bootstrap = bootstrap
         self.vendor_id = vendor_id
         self.work_orders_topic = f"{prefix}.work-orders.{vendor_id}"
-        self.progress_topic = f"{prefix}.vendor-progress"
+        self.progress_topic = f"{prefix}.vendor-progress.{vendor_id}"
         self.handled: set[str] = set()  # ids already processed: delivery is at least once
 
     @staticmethod
@@ -214,3 +215,41 @@ def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_
     assert created.status_code == 201, created.text
     listed = api.get("dispatch", "/api/releases", as_user="vendor1").json()
     assert ticket_id in next(r for r in listed if r["id"] == created.json()["id"])["ticket_ids"]
+
+
+def test_a_vendor_cannot_report_progress_on_another_vendors_work_order(api: Api, stack) -> None:
+    """Each vendor writes only its own progress topic (ACLs in the compose stack); a report there naming
+    another vendor's work order is refused into the dead-letter topic and the work order does not move."""
+    now = datetime.fromisoformat(stack.clock_start) if stack.clock_start else datetime.now(UTC)
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    ticket_id = f"REQ-{today:%Y%m}-{uuid4().hex[:8].upper()}"
+    adopted_requirement(stack, ticket_id)
+    eventually(
+        lambda: any(
+            item["ticket_id"] == ticket_id
+            for item in api.get("dispatch", "/api/dispatch-queue", as_user="itdiv", params={"limit": 500}).json()
+        ),
+        what="the adopted requirement in the dispatch queue",
+    )
+    plan = {"planned_start": today.isoformat(), "planned_delivery": (today + timedelta(days=30)).isoformat()}
+    body = {"ticket_id": ticket_id, "vendor_id": "vendor-a", "priority": "P3", "effort_days": 5, **plan}
+    assert api.post("dispatch", "/api/work-orders", as_user="itdiv", json=body).status_code == 201
+    order = asyncio.run(VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-a").take_work_order(ticket_id))
+
+    intruder = VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-b")
+    forged = intruder.report(order, "delivered", "v9.9.9")
+    forged["data"]["vendor_id"] = "vendor-a"  # claims to be the owner, on its own topic
+    asyncio.run(intruder.send([forged]))
+
+    refused = eventually(
+        lambda: [
+            r
+            for r in asyncio.run(read_all(stack.kafka_bootstrap, f"{stack.topic_prefix}.dead-letter"))
+            if r["key"] == ticket_id and r["topic"].endswith("vendor-progress.vendor-b")
+        ],
+        timeout=60,
+        what="the forged report in the dead-letter topic",
+    )
+    assert "another vendor's topic" in refused[0]["error"]
+    seen = api.get("dispatch", f"/api/work-orders/{order['data']['work_order_id']}", as_user="vendor1").json()
+    assert seen["status"] == "dispatched"

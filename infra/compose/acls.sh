@@ -55,9 +55,9 @@ intake      Read    topic   literal    @P@.review-events
 # opens review tasks per level, publishes its decisions and the problem cases' steps.
 review      Read    topic   literal    @P@.requirements @P@.review-events
 review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.problem-events
-# dispatch: confirmed requirements, the vendors' progress, its own releases; writes its state changes
-# (and the work orders: per vendor, below).
-dispatch    Read    topic   literal    @P@.review-events @P@.vendor-progress @P@.dispatch-events @P@.problem-events
+# dispatch: confirmed requirements, its own releases, problems ready for a work order; writes its state changes
+# (the work orders and the vendors' progress: per vendor, below).
+dispatch    Read    topic   literal    @P@.review-events @P@.dispatch-events @P@.problem-events
 dispatch    Write   topic   literal    @P@.dispatch-events
 # notify: every ticket event (and the work orders: per vendor, below); writes notifications.
 notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events
@@ -69,13 +69,15 @@ ACLS
 )
 
 VENDOR_ACLS=$(cat <<'ACLS'
-# A vendor reads its own work-orders topic and no other, and writes progress and nothing else.
+# A vendor reads its own work-orders topic and no other, and writes its own progress topic and nothing else.
 @V@         Read,Describe     topic    literal    @P@.work-orders.@V@
 @V@         Read              group    prefixed   @V@
-@V@         Write,Describe    topic    literal    @P@.vendor-progress
+@V@         Write,Describe    topic    literal    @P@.vendor-progress.@V@
 @V@         IdempotentWrite   cluster  literal
-# Dispatch sends the vendor its work orders; notify tells people about them (the portal reads all).
+# Dispatch sends the vendor its work orders and reads its progress; notify tells people about the work
+# orders (the portal reads all).
 dispatch    Write             topic    literal    @P@.work-orders.@V@
+dispatch    Read              topic    literal    @P@.vendor-progress.@V@
 notify      Read              topic    literal    @P@.work-orders.@V@
 ACLS
 )

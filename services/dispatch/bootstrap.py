@@ -31,6 +31,7 @@ def create_service(settings: DispatchSettings | None = None) -> FastAPI:
     runtime = Runtime(settings)
     # One topic per vendor (shared.topics): created at start, so the first work order has somewhere to go.
     runtime.extra_topics.extend(runtime.topics.work_orders(vendor_id) for vendor_id in VENDOR_IDS)
+    runtime.extra_topics.extend(runtime.topics.vendor_progress(vendor_id) for vendor_id in VENDOR_IDS)
     runtime.index(
         IndexSpec(CASES, [("status", 1), ("urgency", -1), ("adopted_at", 1)], name="queue"),
         IndexSpec(CASES, [("work_order.id", 1)], name="work_order_id"),

@@ -124,13 +124,19 @@ async def report_progress_over_http(
 
 
 async def when_vendor_progress_reported_advance_work_order(
-    envelope: Envelope, *, cases: DispatchCaseRepository
+    envelope: Envelope, *, cases: DispatchCaseRepository, topic_vendor: str
 ) -> None:
-    """第六条六 over Kafka. A report dispatch cannot accept raises, so it ends in the dead-letter topic."""
+    """第六条六 over Kafka, from `topic_vendor`'s own progress topic. A report dispatch cannot accept raises, so
+    it ends in the dead-letter topic: one naming another vendor than its topic's is refused outright."""
     if envelope.dataschema != PROGRESS_SCHEMA:
         raise DomainError("unknown_schema", f"不支持的消息版本 {envelope.dataschema} (expected {PROGRESS_SCHEMA})")
     event = envelope.event()
     assert isinstance(event, VendorProgressReported)
+    if event.vendor_id != topic_vendor:
+        raise DomainError(
+            "vendor_mismatch",
+            f"进度报告的开发公司 {event.vendor_id} 与其主题 {topic_vendor} 不符 (a report on another vendor's topic)",
+        )
     command = ReportProgress(event.work_order_id, event.stage, event.version, event.note)
     # The vendor's own user, but always under the vendor the work order belongs to.
     actor = Actor(user_id=envelope.actor.user_id, name=envelope.actor.name, org_id=event.vendor_id, roles=["vendor"])

@@ -7,6 +7,7 @@ ids, inserts that skip duplicates, stages that only move forward), so a redelive
 from functools import partial
 
 from services.dispatch.adapters import DispatchCaseRepository
+from services.dispatch.domain import VENDOR_IDS
 from services.dispatch.handlers import (
     when_problem_ready_for_dispatch_queue_it,
     when_requirement_confirmed_open_case,
@@ -32,11 +33,18 @@ def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
         group=f"{GROUP}-problems",
         handlers={"ProblemReadyForDispatch": partial(when_problem_ready_for_dispatch_queue_it, cases=cases)},
     )
-    runtime.subscribe(
-        topics.vendor_progress,
-        group=PROGRESS_GROUP,
-        handlers={"VendorProgressReported": partial(when_vendor_progress_reported_advance_work_order, cases=cases)},
-    )
+    # One progress topic per vendor, each written only by that vendor (docs/security.md): the topic a report
+    # arrives on says whose it is, whatever the report claims.
+    for vendor_id in VENDOR_IDS:
+        runtime.subscribe(
+            topics.vendor_progress(vendor_id),
+            group=PROGRESS_GROUP,
+            handlers={
+                "VendorProgressReported": partial(
+                    when_vendor_progress_reported_advance_work_order, cases=cases, topic_vendor=vendor_id
+                )
+            },
+        )
     # A release is one write of the releases collection; the cases it names follow from its events.
     runtime.subscribe(
         topics.dispatch_events,

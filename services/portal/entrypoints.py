@@ -164,9 +164,10 @@ def build_router(
 def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
     append = partial(when_any_event_append_audit, audit=audit)
     topics = runtime.topics
+    runtime.extra_topics.extend(topics.vendor_progress(vendor_id) for vendor_id, _ in VENDORS)
     runtime.subscribe(
         *topics.ticket_events,
-        topics.vendor_progress,
+        *(topics.vendor_progress(vendor_id) for vendor_id, _ in VENDORS),
         topics.notifications,
         topics.directory,
         group=f"{GROUP}-audit",

@@ -40,21 +40,27 @@ def principals_allowed(operation: str, topic: str) -> set[str]:
     }
 
 
+def every_topic(topics: Topics) -> list[str]:
+    """The static topics and each vendor's two (its work orders, its progress)."""
+    per_vendor = [(topics.work_orders(vendor_id), topics.vendor_progress(vendor_id)) for vendor_id, _ in VENDORS]
+    return [*topics.static, *(topic for pair in per_vendor for topic in pair)]
+
+
 def test_every_topic_has_a_writer_and_a_reader() -> None:
     topics = Topics("fiscaldesk")
-    for topic in [*topics.static, *(topics.work_orders(vendor_id) for vendor_id, _ in VENDORS)]:
+    for topic in every_topic(topics):
         assert principals_allowed("Write", topic), f"nobody may write {topic}: add it to infra/compose/acls.sh"
         assert principals_allowed("Read", topic), f"nobody may read {topic}"
 
 
-def test_a_vendor_reads_only_its_own_work_orders_and_writes_only_progress() -> None:
+def test_a_vendor_reads_only_its_own_work_orders_and_writes_only_its_own_progress() -> None:
     topics = Topics("fiscaldesk")
-    every_topic = [*topics.static, *(topics.work_orders(vendor_id) for vendor_id, _ in VENDORS)]
     for vendor_id, _ in VENDORS:
-        readable = {t for t in every_topic if vendor_id in principals_allowed("Read", t)}
-        writable = {t for t in every_topic if vendor_id in principals_allowed("Write", t)}
+        readable = {t for t in every_topic(topics) if vendor_id in principals_allowed("Read", t)}
+        writable = {t for t in every_topic(topics) if vendor_id in principals_allowed("Write", t)}
         assert readable == {topics.work_orders(vendor_id)}
-        assert writable == {topics.vendor_progress}
+        assert writable == {topics.vendor_progress(vendor_id)}
+        assert "dispatch" in principals_allowed("Read", topics.vendor_progress(vendor_id))
 
 
 def test_the_principals_are_admin_the_services_and_the_vendors() -> None:

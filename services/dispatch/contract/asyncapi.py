@@ -129,11 +129,12 @@ VENDOR_ID = {"description": "The vendor's id as the region registered it.", "exa
 DESCRIPTION = """\
 The contract between fiscaldesk's dispatch service and a vendor (开发公司), after 第六条五～七 of the procedure:
 the IT division dispatches a work order to the vendor's own topic (派发工单); the vendor reports its progress
-(accepted → in_development → in_testing → delivered) on the progress topic (开发测试); the requester verifies
+(accepted → in_development → in_testing → delivered) on its own progress topic (开发测试); the requester verifies
 the delivery (业务验证), and a failed verification reopens the work order on the vendor's topic.
 
 This document describes the vendor's application: it receives from `{prefix}.work-orders.{vendorId}` (its
-own topic only) and sends to `{prefix}.vendor-progress`.
+own topic only) and sends to `{prefix}.vendor-progress.{vendorId}` (its own progress topic only; a report
+naming another vendor than the topic's is refused).
 
 - Every message is one JSON object: a CloudEvents 1.0 envelope (structured mode) whose `data` is the event.
 - The Kafka record key is the ticket id (`subject`), so one ticket's messages stay in order.
@@ -167,7 +168,7 @@ def asyncapi() -> dict[str, Any]:
                 "host": "{bootstrap}",
                 "protocol": "kafka",
                 "description": "The region's Kafka cluster. Each vendor gets its own principal that may read its "
-                "own work-orders topic and write the vendor-progress topic, nothing else.",
+                "own work-orders topic and write its own vendor-progress topic, nothing else.",
                 "variables": {"bootstrap": {"description": "Bootstrap servers the region gives the vendor."}},
             }
         },
@@ -180,10 +181,12 @@ def asyncapi() -> dict[str, Any]:
                 vendorId=VENDOR_ID,
             ),
             "vendorProgress": _channel(
-                "{prefix}.vendor-progress",
+                "{prefix}.vendor-progress.{vendorId}",
                 SENT,
-                "Written by every vendor, read by fiscaldesk's dispatch service (consumer group dispatch-progress).",
+                "One topic per vendor, written only by that vendor, read by fiscaldesk's dispatch service "
+                "(consumer group dispatch-progress). `data.vendor_id` must be the topic's vendor.",
                 prefix=PREFIX,
+                vendorId=VENDOR_ID,
             ),
         },
         "operations": {

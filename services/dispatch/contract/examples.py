@@ -56,7 +56,7 @@ PROGRESS = [
 
 
 def progress_reports() -> list[Envelope]:
-    """What the vendor writes to the vendor-progress topic, in order; each is caused by the work order."""
+    """What the vendor writes to its own vendor-progress topic, in order; each is caused by the work order."""
     cause = dispatched().id
     return [
         _envelope(

@@ -36,7 +36,8 @@ def example_exchange() -> str:
     for number, report in enumerate(examples.progress_reports(), start=2):
         parts.append(
             _block(
-                f"**{number}. `{report.data['stage']}`** — vendor → `fiscaldesk.vendor-progress`, key `{key}`:",
+                f"**{number}. `{report.data['stage']}`** — vendor → "
+                f"`fiscaldesk.vendor-progress.{examples.VENDOR}`, key `{key}`:",
                 examples.as_json(report),
             )
         )

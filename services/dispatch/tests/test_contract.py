@@ -58,7 +58,7 @@ def test_every_reference_in_the_asyncapi_document_resolves() -> None:
             node = node[part]
     assert set(document["components"]["messages"]) == set(MESSAGES)
     assert document["channels"]["workOrders"]["address"] == "{prefix}.work-orders.{vendorId}"
-    assert document["channels"]["vendorProgress"]["address"] == "{prefix}.vendor-progress"
+    assert document["channels"]["vendorProgress"]["address"] == "{prefix}.vendor-progress.{vendorId}"
 
 
 def test_yaml_writer_quotes_whatever_a_reader_could_take_for_something_else() -> None:
