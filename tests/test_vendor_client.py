@@ -11,7 +11,7 @@ standing in for the review service (whose confirmation endpoints are being built
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -155,8 +155,9 @@ def adopted_requirement(stack, ticket_id: str) -> None:
     asyncio.run(produce())
 
 
-def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_to_delivery(api: Api, stack) -> None:
-    # The stack's business clock (conftest: clock_start) decides what "today" is for release dates.
+def dispatched_to_vendor_a(api: Api, stack) -> tuple[str, date]:
+    """An adopted requirement the IT division dispatched to vendor-a; answers its id and the stack's today
+    (the business clock, conftest's clock_start, decides what "today" is for the planned and release dates)."""
     now = datetime.fromisoformat(stack.clock_start) if stack.clock_start else datetime.now(UTC)
     today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
     ticket_id = f"REQ-{today:%Y%m}-{uuid4().hex[:8].upper()}"
@@ -172,6 +173,11 @@ def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_
     body = {"ticket_id": ticket_id, "vendor_id": "vendor-a", "priority": "P3", "effort_days": 8, **plan}
     dispatched = api.post("dispatch", "/api/work-orders", as_user="itdiv", json=body)
     assert dispatched.status_code == 201, dispatched.text
+    return ticket_id, today
+
+
+def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_to_delivery(api: Api, stack) -> None:
+    ticket_id, today = dispatched_to_vendor_a(api, stack)
 
     client = VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-a")
     order = asyncio.run(client.take_work_order(ticket_id))
@@ -220,20 +226,7 @@ def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_
 def test_a_vendor_cannot_report_progress_on_another_vendors_work_order(api: Api, stack) -> None:
     """Each vendor writes only its own progress topic (ACLs in the compose stack); a report there naming
     another vendor's work order is refused into the dead-letter topic and the work order does not move."""
-    now = datetime.fromisoformat(stack.clock_start) if stack.clock_start else datetime.now(UTC)
-    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
-    ticket_id = f"REQ-{today:%Y%m}-{uuid4().hex[:8].upper()}"
-    adopted_requirement(stack, ticket_id)
-    eventually(
-        lambda: any(
-            item["ticket_id"] == ticket_id
-            for item in api.get("dispatch", "/api/dispatch-queue", as_user="itdiv", params={"limit": 500}).json()
-        ),
-        what="the adopted requirement in the dispatch queue",
-    )
-    plan = {"planned_start": today.isoformat(), "planned_delivery": (today + timedelta(days=30)).isoformat()}
-    body = {"ticket_id": ticket_id, "vendor_id": "vendor-a", "priority": "P3", "effort_days": 5, **plan}
-    assert api.post("dispatch", "/api/work-orders", as_user="itdiv", json=body).status_code == 201
+    ticket_id, _ = dispatched_to_vendor_a(api, stack)
     order = asyncio.run(VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-a").take_work_order(ticket_id))
 
     intruder = VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-b")
