@@ -48,9 +48,9 @@ dispatch    Read    group   prefixed   dispatch
 notify      Read    group   prefixed   notify
 portal      Read    group   prefixed   portal
 
-# intake: publishes submissions; hears of returned and rejected requirements.
+# intake: publishes submissions; hears of returned and rejected requirements and of directory changes.
 intake      Write   topic   literal    @P@.requirements
-intake      Read    topic   literal    @P@.review-events
+intake      Read    topic   literal    @P@.review-events @P@.directory
 # review: reads submissions and problem reports, and its own splits (to open the parts, group review-split);
 # opens review tasks per level, publishes its decisions and the problem cases' steps.
 review      Read    topic   literal    @P@.requirements @P@.review-events

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.intake import problem_entrypoints
 from services.intake.adapters import AttachmentStore, CalendarStore, ProblemRepository, RequirementRepository
+from services.intake.directory import OrganisationDirectory
 from services.intake.entrypoints import build_router, subscribe
 from services.intake.handlers import Intake
 from services.intake.problem_handlers import ProblemDesk
@@ -37,12 +38,14 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         limiter=RateLimiter(runtime.serialized("rate_limits")),
         submission_limit=Limit("submit", runtime.settings.submissions_per_minute, 60),
     )
-    desk = ProblemDesk.with_directory(
+    directory = OrganisationDirectory(runtime.db["organisations"])
+    desk = ProblemDesk(
         ProblemRepository(runtime.aggregates("problems"), runtime.outbox, runtime.relay.wake),
         intake.limiter,
         intake.submission_limit,
+        directory,
     )
-    subscribe(runtime, intake)
+    subscribe(runtime, intake, directory)
     routers = [
         build_router(intake, AttachmentStore(runtime.db["attachment_files"], requirements)),
         problem_entrypoints.build_router(desk),

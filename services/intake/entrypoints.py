@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from services.intake import handlers, spreadsheet
 from services.intake.adapters import AttachmentStore
 from services.intake.attachments import MAX_BYTES
+from services.intake.directory import OrganisationDirectory, when_organisation_changed_keep_it
 from services.intake.handlers import Intake
 from services.intake.schemas import RequirementCreate
 from services.intake.window import window_status
@@ -169,7 +170,13 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
     return router
 
 
-def subscribe(runtime: Runtime, intake: Intake) -> None:
+def subscribe(runtime: Runtime, intake: Intake, directory: OrganisationDirectory) -> None:
+    # The portal's directory changes: a unit added or renamed there can be recorded for at once (第九条).
+    runtime.subscribe(
+        runtime.topics.directory,
+        group="intake-directory",
+        handlers={"OrganisationChanged": partial(when_organisation_changed_keep_it, directory=directory)},
+    )
     runtime.subscribe(
         runtime.topics.review_events,
         group="intake",

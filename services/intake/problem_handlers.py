@@ -4,12 +4,13 @@ from dataclasses import dataclass
 
 from services.intake import policy
 from services.intake.adapters import ProblemRepository
+from services.intake.directory import OrganisationDirectory
 from services.intake.problem_schemas import ProblemCreate, RecordedProblem
 from services.intake.problems import Reporter, report_problem
 from shared.auth import Principal
 from shared.errors import InvalidInput, NotFound
 from shared.events import utcnow
-from shared.orgtree import Organisation, demo_organisations, org_path
+from shared.orgtree import org_path
 from shared.ratelimit import Limit, RateLimiter
 
 
@@ -18,12 +19,8 @@ class ProblemDesk:
     problems: ProblemRepository
     limiter: RateLimiter
     submission_limit: Limit
-    # The organisation directory intake knows (the region's tree; see docs/architecture.md).
-    organisations: dict[str, Organisation]
-
-    @classmethod
-    def with_directory(cls, problems: ProblemRepository, limiter: RateLimiter, limit: Limit) -> "ProblemDesk":
-        return cls(problems, limiter, limit, {org.id: org for org in demo_organisations()})
+    # The region's organisations as the portal's directory last announced them (services/intake/directory.py).
+    organisations: OrganisationDirectory
 
 
 async def report(body: ProblemCreate, *, user: Principal, desk: ProblemDesk, correlation_id: str) -> str:
@@ -39,10 +36,15 @@ async def report(body: ProblemCreate, *, user: Principal, desk: ProblemDesk, cor
 async def record_call(body: RecordedProblem, *, user: Principal, desk: ProblemDesk, correlation_id: str) -> str:
     """第九条: the duty operator records a hotline call or a WeChat group message for the caller's organisation."""
     policy.authorize_record_call(user)
-    org = desk.organisations.get(body.org_id)
-    if org is None or org.kind == "vendor":
+    found = await desk.organisations.get(body.org_id)
+    if found is None or found[0].kind == "vendor":
         raise InvalidInput(
             "unknown_organisation", f"未知的来电单位 {body.org_id} (unknown organisation)", field="org_id"
+        )
+    org, active = found
+    if not active:
+        raise InvalidInput(
+            "inactive_organisation", f"来电单位 {org.name} 已停用 (the organisation is deactivated)", field="org_id"
         )
     reporter = Reporter(user.user_id, user.name, org.id, org.name, org.kind, org_path(org))
     problem = report_problem(
