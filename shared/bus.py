@@ -34,6 +34,9 @@ from shared.topics import PARTITIONS, Topics
 log = get_logger(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+# Whether a consumer wants an event at all: an event it does not want is acknowledged without touching the
+# inbox (no read, no write), for consumers that read whole topics but act on few of their events.
+Wants = Callable[[Envelope], Awaitable[bool]]
 
 CONSUMED = Counter("fiscaldesk_events_consumed_total", "Events handled by consumers", ["group", "type", "outcome"])
 # Errors that mean "our infrastructure is down", not "this message is bad": never dead-letter for them,
@@ -136,8 +139,9 @@ class Consumers:
         self._topics = topics
         self._attempts = attempts
 
-    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler]) -> None:
-        """Route each event type to its handler; other types on these topics are acknowledged and skipped."""
+    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
+        """Route each event type to its handler; other types on these topics, and events `wants` declines,
+        are acknowledged and skipped."""
 
         @self._broker.subscriber(
             *topics,
@@ -146,9 +150,11 @@ class Consumers:
             auto_offset_reset="earliest",
         )
         async def consume(body: Any, message: KafkaMessage) -> None:
-            await self._handle(group, handlers, body, message)
+            await self._handle(group, handlers, body, message, wants)
 
-    async def _handle(self, group: str, handlers: dict[str, Handler], body: Any, message: KafkaMessage) -> None:
+    async def _handle(
+        self, group: str, handlers: dict[str, Handler], body: Any, message: KafkaMessage, wants: Wants | None = None
+    ) -> None:
         try:
             envelope = Envelope.model_validate(body)
         except ValidationError as error:
@@ -157,6 +163,9 @@ class Consumers:
             return
         handler = handlers.get(envelope.type)
         if handler is None:
+            return
+        if wants is not None and not await wants(envelope):
+            CONSUMED.labels(group, envelope.type, "not_wanted").inc()
             return
         with bound_contextvars(correlation_id=envelope.correlationid, event_id=envelope.id, event_type=envelope.type):
             if await self._inbox.seen(group, envelope.id):

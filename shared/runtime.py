@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from shared.auth import KeySet
-from shared.bus import Consumers, Handler, ensure_topics, kafka_security, make_broker
+from shared.bus import Consumers, Handler, Wants, ensure_topics, kafka_security, make_broker
 from shared.clock import Clock
 from shared.inbox import INBOX, Inbox
 from shared.inbox import INDEXES as INBOX_INDEXES
@@ -61,8 +61,8 @@ class Runtime:
     def index(self, *specs: IndexSpec) -> None:
         self._indexes.extend(specs)
 
-    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler]) -> None:
-        self.consumers.subscribe(*topics, group=group, handlers=handlers)
+    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
+        self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants)
 
     async def _publish(self, topic: str, key: str, envelope: dict[str, Any]) -> None:
         await self.broker.publish(envelope, topic=topic, key=key.encode())

@@ -95,6 +95,10 @@ def visible_filter(principal: Principal, now: datetime) -> dict[str, Any]:
     }
 
 
+# The events that become system announcements by themselves (announcement_for).
+ANNOUNCED = frozenset({"ReleaseAnnounced", "PublicationPublished"})
+
+
 def announcement_for(envelope: Envelope, now: datetime) -> Announcement | None:
     """第六条八: releases are announced in advance; 第六条四: the monthly publication. Both to everyone, pinned."""
     data = envelope.data

@@ -28,14 +28,14 @@ from shared.runtime import Runtime
 from shared.web import create_app
 
 
-def build_notify(db: AsyncDatabase, deliveries: Any = None) -> Notify:
+def build_notify(db: AsyncDatabase, deliveries: Any = None, scheme_cache_seconds: float = 0.0) -> Notify:
     """The stores; `deliveries` is the runtime's aggregate collection, so the delivery worker's updates and
     the outbox relay's wait for each other (shared.store.SerializedCollection, decision 0002)."""
     return Notify(
         queue=DeliveryQueue(deliveries if deliveries is not None else db["deliveries"], db["delivery_permits"]),
         inbox=NotificationRepository(db["notifications"]),
         announcements=AnnouncementRepository(db["announcements"]),
-        schemes=SchemeStore(db["scheme_versions"]),
+        schemes=SchemeStore(db["scheme_versions"], scheme_cache_seconds),
         robots=RobotStore(db["robots"]),
         preferences=PreferenceStore(db["preferences"]),
     )
@@ -82,7 +82,9 @@ def create_service(settings: NotifySettings | None = None) -> FastAPI:
     runtime = Runtime(settings)
     runtime.index(*INDEXES, THROTTLE_INDEX)
     # The deliveries carry their NotificationDelivered events (and dead letters) in their outbox.
-    notify = build_notify(runtime.db, deliveries=runtime.aggregates("deliveries"))
+    notify = build_notify(
+        runtime.db, deliveries=runtime.aggregates("deliveries"), scheme_cache_seconds=settings.scheme_cache_seconds
+    )
     http = httpx.AsyncClient(timeout=settings.delivery_http_timeout_seconds)
     channels = build_channels(settings, notify, runtime.db, http, utcnow)
     worker = DeliveryWorker(notify.queue, channels, runtime.outbox, runtime.topics.dead_letter, settings, utcnow)

@@ -5,6 +5,7 @@ makes two administrators saving on the same base version conflict instead of ove
 """
 
 from datetime import datetime, time
+from time import monotonic
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -21,8 +22,14 @@ class SchemeConflict(DomainError):
 
 
 class SchemeStore:
-    def __init__(self, collection: AsyncCollection) -> None:
+    """The scheme's versions. The active rules are read for every event, so they are kept in memory for
+    `cache_seconds`: a version saved here applies at once, one saved by another notify instance within
+    that time (FD_SCHEME_CACHE_SECONDS)."""
+
+    def __init__(self, collection: AsyncCollection, cache_seconds: float = 0.0) -> None:
         self._collection = collection
+        self._cache_seconds = cache_seconds
+        self._cached: tuple[float, int, dict[str, list[Rule]]] | None = None
 
     async def seed(self, rules: dict[str, list[Rule]], now: datetime) -> bool:
         """Version 1 from the code's defaults when there is no version yet; False when there was one."""
@@ -44,6 +51,7 @@ class SchemeStore:
             return []
         events = {e: [Rule.model_validate(r) for r in rs] for e, rs in active["events"].items()} | missing
         note = f"新增默认规则：{'、'.join(sorted(missing))} (defaults added by an upgrade)"
+        self._cached = None
         try:
             await self._collection.insert_one(self._doc(active["_id"] + 1, events, "system", note, now))
         except DuplicateKeyError:
@@ -54,10 +62,14 @@ class SchemeStore:
         return await self._collection.find_one({}, sort=[("_id", -1)])
 
     async def active_rules(self) -> tuple[int, dict[str, list[Rule]]]:
+        if self._cached and monotonic() - self._cached[0] < self._cache_seconds:
+            return self._cached[1], self._cached[2]
         doc = await self.active()
         if doc is None:
             return 0, {}
-        return doc["_id"], {event: [Rule.model_validate(r) for r in rules] for event, rules in doc["events"].items()}
+        rules = {event: [Rule.model_validate(r) for r in rules] for event, rules in doc["events"].items()}
+        self._cached = (monotonic(), doc["_id"], rules)
+        return doc["_id"], rules
 
     async def version(self, number: int) -> dict | None:
         return await self._collection.find_one({"_id": number})
@@ -79,6 +91,7 @@ class SchemeStore:
         events = {e: [Rule.model_validate(r) for r in rs] for e, rs in base["events"].items()}
         events[event_type] = rules
         doc = self._doc(base_version + 1, events, by, note, now)
+        self._cached = None
         try:
             await self._collection.insert_one(doc)
         except DuplicateKeyError as error:

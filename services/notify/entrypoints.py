@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from services.notify.announcements import Announcement, Audience
 from services.notify.api_models import AnnouncementIn, PreferencesIn, window
 from services.notify.domain import addressed_to
-from services.notify.handlers import Notify, delivery_state, mark_read, when_procedure_event_notify
+from services.notify.handlers import Notify, delivery_state, mark_read, wants_event, when_procedure_event_notify
 from services.notify.policy import is_region_admin, require_region_admin
 from shared.auth import CurrentUser
 from shared.errors import NotFound
@@ -98,5 +98,9 @@ def subscribe(runtime: Runtime, notify: Notify) -> None:
     vendor_topics = [runtime.topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
     runtime.extra_topics.extend(vendor_topics)
     runtime.subscribe(
-        *runtime.topics.ticket_events, *vendor_topics, group=GROUP, handlers=dict.fromkeys(EVENT_TYPES, handle)
+        *runtime.topics.ticket_events,
+        *vendor_topics,
+        group=GROUP,
+        handlers=dict.fromkeys(EVENT_TYPES, handle),
+        wants=partial(wants_event, notify=notify),
     )

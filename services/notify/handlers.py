@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.notify.adapters import AnnouncementRepository, DeliveryQueue, NotificationRepository
-from services.notify.announcements import announcement_for
+from services.notify.announcements import ANNOUNCED, announcement_for
 from services.notify.config_store import PreferenceStore, RobotStore, SchemeStore
 from services.notify.domain import Channels, Message, Recipient, addressed_to, messages_for, plan_deliveries
 from services.notify.scheme import INBOX, Rule, rule_errors
@@ -53,6 +53,16 @@ async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> 
             notify.wake()
     if announcement := announcement_for(envelope, now):
         await notify.announcements.add(announcement)
+
+
+async def wants_event(envelope: Envelope, *, notify: Notify) -> bool:
+    """Only events the active scheme has rules for (or that are announced) are handled; the others are
+    acknowledged without an inbox read and write. Notify reads every ticket topic so that a rule added
+    for any event type needs no deployment, but today's scheme names few of the events that pass."""
+    if envelope.type in ANNOUNCED:
+        return True
+    version, rules = await notify.schemes.active_rules()
+    return version == 0 or bool(rules.get(envelope.type))
 
 
 async def when_robot_rejected_disable_and_alert(robot_id: str, reason: str, *, notify: Notify) -> None:

@@ -32,6 +32,8 @@ class NotifySettings(Settings):
     delivery_backoff_cap_seconds: float = 600.0
     delivery_poll_seconds: float = 1.0
     delivery_concurrency: int = 8
+    # How long the active notification scheme is kept in memory (it is read for every event).
+    scheme_cache_seconds: float = 2.0
 
     @model_validator(mode="after")
     def lease_outlasts_a_send(self) -> "NotifySettings":
