@@ -10,6 +10,7 @@ ports and a throw-away data folder.
 import argparse
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -47,10 +48,22 @@ class Ports:
                 return ports
 
 
+# Listening ports are drawn below the kernel's ephemeral range (Linux: 32768–60999): a port taken from that
+# range can be grabbed, between the draw and the server's bind, as the local port of any outgoing
+# connection (a Kafka client's, say), and the server then fails with "address already in use".
+LISTEN_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    for _ in range(200):
+        port = random.choice(LISTEN_PORTS)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def free_port_block(size: int) -> int:
@@ -218,11 +231,18 @@ class ServiceProcess:
 
 
 def start_services(stack: Stack, names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
+    """Start every service and wait until each is ready; if one never is, stop them all (none is left
+    running without its caller knowing) and raise."""
     processes = {name: ServiceProcess(name, stack) for name in names}
-    for process in processes.values():
-        process.start()
-    for process in processes.values():
-        process.wait_ready()
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_ready()
+    except BaseException:
+        for process in processes.values():
+            process.stop()
+        raise
     return processes
 
 
