@@ -18,6 +18,17 @@ class Clock:
     def now(self) -> datetime:
         return utcnow() + self._offset
 
+    @property
+    def offset(self) -> timedelta:
+        """Business time minus real time: zero in production. Stored instants are real time; add this to
+        read one on the business calendar (a task's opening, an event's time). Taken from `now()`, so a
+        clock that stands still or is moved by a test answers consistently."""
+        return self.now() - utcnow()
+
+    def business_time(self, real: datetime) -> datetime:
+        """The business clock's reading for a real instant (an event's time, a stored timestamp)."""
+        return real + self.offset
+
 
 class FixedClock(Clock):
     """A clock that stands still (unit tests)."""

@@ -15,7 +15,7 @@ from services.portal.timeline import split_part_entry, status_after, timeline_en
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
 from shared.clock import Clock
-from shared.events import Envelope, new_id, utcnow
+from shared.events import Envelope, new_id
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,7 @@ DASHBOARD_LIMIT = 50_000
 async def dashboard_figures(query: DashboardQuery, *, reader: Principal, views: TicketViews, clock: Clock) -> dict:
     """The dashboard of the reader's area (dashboard.py has the definitions); `truncated` if over the bound."""
     policy.authorize_dashboard(reader)
-    offset = clock.now() - utcnow()
+    offset = clock.offset
     conditions: dict[str, Any] = {**reader.area_filter("org_path")}
     if query.kind:
         conditions["kind"] = query.kind

@@ -195,8 +195,7 @@ async def remind_overdue_reviews(*, repository: ReviewCaseRepository, timing: Re
     Several review instances may run it at once: a case is saved with the version it was read at, so the
     reminder goes out once whoever wins; a case a reviewer acted on meanwhile is left to the next pass."""
     deadline = await timing.deadline()
-    now = timing.clock.now()
-    offset = now - utcnow()
+    now, offset = timing.clock.now(), timing.clock.offset
     reminded = 0
     opened_before = utcnow() - timedelta(days=deadline.working_days)
     for case in await repository.overdue_candidates(opened_before, limit=limit):

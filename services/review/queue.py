@@ -18,7 +18,6 @@ from services.review.adapters import ReviewCaseRepository
 from services.review.domain import ReviewDeadline
 from shared.auth import Principal
 from shared.clock import Clock
-from shared.events import utcnow
 from shared.workcalendar import WorkCalendar
 
 
@@ -59,8 +58,7 @@ async def review_queue(
         keyword=filters.keyword,
     )
     deadline = await timing.deadline()
-    now = timing.clock.now()
-    offset = now - utcnow()
+    now, offset = timing.clock.now(), timing.clock.offset
     tasks = [_with_due_date(doc, deadline, now, offset) for doc in found]
     if filters.overdue is None:
         return tasks

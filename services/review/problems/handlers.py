@@ -7,7 +7,6 @@ use it, so a test stack that starts on a chosen day keeps them consistent.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,7 @@ from services.review.problems.domain import (
 )
 from shared.auth import Principal
 from shared.clock import Clock
-from shared.events import SYSTEM, CalendarDayCorrected, Envelope, ProblemReported, utcnow
+from shared.events import SYSTEM, CalendarDayCorrected, Envelope, ProblemReported
 from shared.logs import get_logger
 
 log = get_logger(__name__)
@@ -41,11 +40,6 @@ class ProblemDesk:
     clock: Clock
 
 
-def business_time(clock: Clock, real: datetime) -> datetime:
-    """The business clock's reading for a real instant (an event's time): the same offset as "now"."""
-    return real + (clock.now() - utcnow())
-
-
 async def when_problem_reported_open_case(envelope: Envelope, *, desk: ProblemDesk) -> None:
     """第十条, 第十一条一: a reported problem enters the ledger and its clocks start. Opened once, however
     often the report is delivered (the ticket id is the document id)."""
@@ -53,7 +47,7 @@ async def when_problem_reported_open_case(envelope: Envelope, *, desk: ProblemDe
     assert isinstance(event, ProblemReported)
     if await desk.cases.read(event.ticket_id) is not None:
         return
-    opened_at = business_time(desk.clock, envelope.time)
+    opened_at = desk.clock.business_time(envelope.time)
     calendar = await desk.calendar.current()
     case = open_problem_case(
         event,
