@@ -93,45 +93,34 @@ async def _issue(
 
 async def when_ticket_event_record_timeline(envelope: Envelope, *, views: TicketViews) -> None:
     await views.record(timeline_entry(envelope))
-    if envelope.type == "RequirementSubmitted":
-        data = envelope.data
-        await views.upsert_ticket(
-            envelope.subject,
-            {
-                "kind": "requirement",
-                "title": data["title"],
-                "category": data["category"],
-                "urgency": data["urgency"],
-                "org_id": data["org_id"],
-                "org_name": data["org_name"],
-                "org_path": data["org_path"],
-                "submitter_id": data["submitter_id"],
-                "submitted_at": envelope.time,
-            },
-        )
-    if envelope.type == "ProblemReported":
-        data = envelope.data
-        await views.upsert_ticket(
-            envelope.subject,
-            {
-                "kind": "problem",
-                "title": data["title"],
-                "category": data["category"],
-                "urgency": "urgent" if data["urgent"] else "normal",
-                "org_id": data["org_id"],
-                "org_name": data["org_name"],
-                "org_path": data["org_path"],
-                "submitter_id": data["submitter_id"],
-                "channel": data["channel"],
-                "submitted_at": envelope.time,
-            },
-        )
+    if opened := _opened_ticket(envelope):
+        await views.upsert_ticket(envelope.subject, opened)
     if envelope.type == "RequirementSplit":
         await _open_split_parts(envelope, views)
     if status := status_after(envelope):
         await views.move_status(envelope.subject, status, envelope.time)
     if facts := facts_of(envelope):
         await views.record_facts(envelope.subject, facts)
+
+
+def _opened_ticket(envelope: Envelope) -> dict[str, Any] | None:
+    """A ticket's own fields, from the event that opens it: a requirement submitted, a problem reported."""
+    if envelope.type not in ("RequirementSubmitted", "ProblemReported"):
+        return None
+    data = envelope.data
+    problem = envelope.type == "ProblemReported"
+    return {
+        "kind": "problem" if problem else "requirement",
+        "title": data["title"],
+        "category": data["category"],
+        "urgency": ("urgent" if data["urgent"] else "normal") if problem else data["urgency"],
+        "org_id": data["org_id"],
+        "org_name": data["org_name"],
+        "org_path": data["org_path"],
+        "submitter_id": data["submitter_id"],
+        **({"channel": data["channel"]} if problem else {}),
+        "submitted_at": envelope.time,
+    }
 
 
 # What a part of a split requirement takes over from the original's ticket: it was submitted and reviewed
