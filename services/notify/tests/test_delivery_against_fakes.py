@@ -78,7 +78,7 @@ def against_store(scenario: Callable[..., Awaitable[None]]) -> Callable[[Stack],
 async def harness(db, http: httpx.AsyncClient, fake: FakeServer, clock: ManualClock, **overrides) -> Harness:
     settings = NotifySettings(
         wecom_base_url=fake.url, wechat_base_url=fake.url, wechat_appid=APPID, wechat_secret=SECRET,
-        delivery_concurrency=4, **overrides,
+        **{"delivery_concurrency": 4, **overrides},
     )  # fmt: skip
     notify = build_notify(db)
     notify.now = clock.now
@@ -226,7 +226,8 @@ async def test_an_invalid_webhook_disables_the_robot_and_alerts_the_system_admin
     wecom = FakeWeCom(clock=clock.now)
     wecom.invalid_keys.add("k-removed")
     with FakeServer(wecom=wecom) as fake:
-        h = await harness(db, http, fake, clock)
+        # One send at a time: the second delivery must start after the first one's 93000 disabled the robot.
+        h = await harness(db, http, fake, clock, delivery_concurrency=1)
         await h.notify.robots.add(robot("city-150100", "k-removed", division_prefix="1501"))
         for n in range(2):
             task = ReviewTaskOpened(
