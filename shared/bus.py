@@ -25,8 +25,9 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
+from shared.db import UNAVAILABLE
 from shared.events import Envelope, utcnow
-from shared.inbox import Inbox
+from shared.inbox import Inbox, PostgresInbox
 from shared.logs import bound_contextvars, get_logger
 from shared.settings import Settings
 from shared.topics import PARTITIONS, Topics
@@ -41,7 +42,7 @@ Wants = Callable[[Envelope], Awaitable[bool]]
 CONSUMED = Counter("fiscaldesk_events_consumed_total", "Events handled by consumers", ["group", "type", "outcome"])
 # Errors that mean "our infrastructure is down", not "this message is bad": never dead-letter for them,
 # leave the offset uncommitted and let the message come again.
-TRANSIENT = (ConnectionFailure, KafkaError, OSError)
+TRANSIENT = (ConnectionFailure, KafkaError, *UNAVAILABLE)
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS: dict[str, type[SASLScram512 | SASLScram256 | SASLPlaintext]] = {
@@ -133,7 +134,7 @@ async def ensure_topics(
 class Consumers:
     """Registers idempotent, dead-lettering subscribers on one broker."""
 
-    def __init__(self, broker: KafkaBroker, inbox: Inbox, topics: Topics, attempts: int) -> None:
+    def __init__(self, broker: KafkaBroker, inbox: Inbox | PostgresInbox, topics: Topics, attempts: int) -> None:
         self._broker = broker
         self._inbox = inbox
         self._topics = topics
@@ -168,12 +169,12 @@ class Consumers:
             CONSUMED.labels(group, envelope.type, "not_wanted").inc()
             return
         with bound_contextvars(correlation_id=envelope.correlationid, event_id=envelope.id, event_type=envelope.type):
-            if await self._inbox.seen(group, envelope.id):
-                CONSUMED.labels(group, envelope.type, "duplicate").inc()
-                return
             for attempt in range(1, self._attempts + 1):
                 try:
-                    await handler(envelope)
+                    fresh = await self._inbox.process(group, envelope.id, envelope.type, lambda: handler(envelope))
+                    if not fresh:
+                        CONSUMED.labels(group, envelope.type, "duplicate").inc()
+                        return
                     break
                 except TRANSIENT:
                     CONSUMED.labels(group, envelope.type, "transient").inc()
@@ -186,7 +187,6 @@ class Consumers:
                         CONSUMED.labels(group, envelope.type, "dead_letter").inc()
                         return
                     await asyncio.sleep(0.2 * 2**attempt)
-            await self._inbox.record(group, envelope.id, envelope.type)
             CONSUMED.labels(group, envelope.type, "ok").inc()
 
     async def _dead_letter(self, group: str, message: KafkaMessage, error: Exception, attempts: int) -> None:

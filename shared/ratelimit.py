@@ -6,6 +6,7 @@ behind a load balancer count together. Used for sign-in attempts and submissions
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -13,6 +14,9 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.errors import DomainError
 from shared.store import SerializedCollection
+
+if TYPE_CHECKING:
+    from shared.db import Database
 
 
 class RateLimited(DomainError):
@@ -61,3 +65,41 @@ class RateLimiter:
             except DuplicateKeyError:
                 continue
         raise RuntimeError(f"rate-limit counter {counter_id} could not be updated")
+
+
+# --- PostgreSQL (decision 0011): one atomic statement per hit ---
+
+RATE_LIMITS_TABLE = """
+CREATE TABLE rate_limits (
+    counter text PRIMARY KEY,
+    count integer NOT NULL,
+    expires bigint NOT NULL
+)
+"""
+RATE_LIMITS_INDEX = "CREATE INDEX rate_limits_expires ON rate_limits (expires)"
+
+HIT = """
+INSERT INTO rate_limits (counter, count, expires) VALUES ($1, 1, $2)
+ON CONFLICT (counter) DO UPDATE SET count = rate_limits.count + 1
+RETURNING count
+"""
+
+
+class PostgresRateLimiter:
+    """Fixed windows counted by one `INSERT … ON CONFLICT DO UPDATE … RETURNING` per hit: atomic, so every
+    instance of a service counts together. Each service keeps its own `rate_limits` table (its migration
+    creates it from RATE_LIMITS_TABLE and RATE_LIMITS_INDEX)."""
+
+    def __init__(self, db: "Database") -> None:
+        self._db = db
+
+    async def hit(self, limit: Limit, key: str, now: datetime) -> None:
+        """Count one request for `key`; raise RateLimited when the window's allowance is used up."""
+        epoch = int(now.timestamp())
+        window = epoch - epoch % limit.window_seconds
+        count = await self._db.fetchval(HIT, f"{limit.name}:{key}:{window}", window + limit.window_seconds)
+        if count == 1:
+            # The first hit of a window sweeps the counters of windows that have ended (an indexed range).
+            await self._db.execute("DELETE FROM rate_limits WHERE expires < $1", epoch)
+        if count > limit.requests:
+            raise RateLimited(retry_after=window + limit.window_seconds - epoch)

@@ -12,10 +12,12 @@ from aiokafka.errors import KafkaError
 from shared.auth import KeySet
 from shared.bus import Consumers, Handler, Wants, ensure_topics, kafka_security, make_broker
 from shared.clock import Clock
-from shared.inbox import INBOX, Inbox
+from shared.db import Database
+from shared.inbox import INBOX, Inbox, PostgresInbox
 from shared.inbox import INDEXES as INBOX_INDEXES
 from shared.logs import get_logger
-from shared.outbox import OutboxRelay, OutboxWriter, outbox_index
+from shared.migrate import upgrade
+from shared.outbox import Outbox, OutboxRelay, OutboxWriter, PostgresRelay, outbox_index
 from shared.periodic import PeriodicTask
 from shared.settings import Settings
 from shared.store import DocumentLocks, IndexSpec, SerializedCollection, ensure_indexes, make_client, wait_for_database
@@ -45,6 +47,25 @@ class Runtime:
         self.background: list[PeriodicTask] = []
         self.relay = OutboxRelay(self._aggregates, self._publish, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []
+        # PostgreSQL (decision 0011); a service moves to it with use_postgres() in its bootstrap.
+        self.database: Database | None = None
+        self.pg_outbox = Outbox(self.outbox)
+
+    def use_postgres(self) -> Database:
+        """Keep this service's state in its PostgreSQL database (FD_DATABASE_URL): its migrations run at
+        start, consumers record processed events in the same transaction as their effects, and the outbox
+        relay publishes from the outbox table. Call it before subscribing."""
+        if not self.settings.database_url:
+            raise RuntimeError("FD_DATABASE_URL is not set: the service's PostgreSQL database is needed")
+        if self.database is None:
+            self.database = Database(self.settings.database_url, max_size=self.settings.database_pool_size)
+            self.consumers = Consumers(
+                self.broker, PostgresInbox(self.database), self.topics, self.settings.consumer_attempts
+            )
+            self.relay = PostgresRelay(
+                self.settings.database_url, self._publish_batch, self.settings.relay_interval_seconds
+            )
+        return self.database
 
     def serialized(self, name: str) -> SerializedCollection:
         """A collection whose updates of one document wait for each other in this process (FerretDB)."""
@@ -67,9 +88,21 @@ class Runtime:
     async def _publish(self, topic: str, key: str, envelope: dict[str, Any]) -> None:
         await self.broker.publish(envelope, topic=topic, key=key.encode())
 
+    async def _publish_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Hand every message to the producer in order, then wait for all confirmations (acks=all)."""
+        pending = [
+            await self.broker.publish(envelope, topic=topic, key=key.encode(), no_confirm=True)
+            for topic, key, envelope in items
+        ]
+        await asyncio.gather(*pending)
+
     async def start(self) -> None:
-        await wait_for_database(self.db)
-        await ensure_indexes(self.db, self._indexes)
+        if self.database is not None:
+            await self.database.connect()
+            await upgrade(self.settings.service_name, self.settings.database_url)
+        else:
+            await wait_for_database(self.db)
+            await ensure_indexes(self.db, self._indexes)
         await ensure_topics(
             self.settings.kafka_bootstrap_servers,
             [*self.topics.static, *self.extra_topics],
@@ -100,12 +133,17 @@ class Runtime:
         await self.relay.stop()
         await self.broker.stop()
         await self.client.close()
+        if self.database is not None:
+            await self.database.close()
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": False}
         try:
-            await asyncio.wait_for(self.db.command("ping"), timeout=2)
-            checks["database"] = True
+            if self.database is not None:
+                checks["database"] = await asyncio.wait_for(self.database.ping(), timeout=2)
+            else:
+                await asyncio.wait_for(self.db.command("ping"), timeout=2)
+                checks["database"] = True
         except Exception:  # noqa: BLE001 - reported as not ready
             pass
         try:

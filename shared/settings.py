@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         "mongodb://127.0.0.1:27017/",
         validation_alias=AliasChoices("FD_MONGODB_URL", "MONGODB_URL"),
     )
+    # The service's own PostgreSQL database (decision 0011): postgresql://<role>:<password>@host:port/<db>.
+    # Each service has its own role, granted its own database only.
+    database_url: str | None = None
+    database_pool_size: int = 10
     # Each service owns one database named "<db_prefix>_<service>"; tests use their own prefix.
     db_prefix: str = "fiscaldesk"
     # Prefix of every Kafka topic, so tests and a dev stack can share one broker without meeting.
