@@ -81,6 +81,15 @@ class Principal(BaseModel):
             return {path_field: self.division_code}
         return {path_field: self.org_id}
 
+    def area_scope(self) -> str | None:
+        """What a ticket's organisation path must contain to be in my area (the SQL form of `area_filter`:
+        `org_path @> ARRAY[$n]` on a GIN-indexed text[] column); None when my area is everything."""
+        if self.has_role(AUDITOR, SYSADMIN) or self.is_regional:
+            return None
+        if self.org_kind == "finance_bureau":
+            return self.division_code
+        return self.org_id
+
     def actor(self) -> Actor:
         return Actor(user_id=self.user_id, name=self.name, org_id=self.org_id, roles=self.roles)
 
