@@ -41,7 +41,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 ## infra / stop / status: only Kafka and FerretDB of the dev stack (.data/dev)
 infra: install
-	infra/stack.sh start
+	$(PY) -m infra.launcher infra
 stop:
 	infra/stack.sh stop
 status:

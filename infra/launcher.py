@@ -1,13 +1,15 @@
 """Start the whole system as separate processes, as in production: infrastructure, every service, demo data.
 
     python -m infra.launcher run      # what `make run` does; Ctrl-C stops everything, data is kept
-    python -m infra.launcher infra    # only Kafka and FerretDB (used by the test suite and bench)
+    python -m infra.launcher infra    # only the infrastructure: Kafka, PostgreSQL (with a role and a database
+                                      # per service) and FerretDB
 
 Tests and the benchmark use `Stack` and `ServiceProcess` from here to run the same processes on their own
 ports and a throw-away data folder.
 """
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -19,7 +21,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,20 +36,32 @@ class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
     mongo: int = 27017
-    http_base: int = 8100  # portal, intake, review, dispatch, notify in that order
+    postgres: int = 15432
+    # portal, intake, review, dispatch, notify in that order; a second instance of each on the next five
+    http_base: int = 8100
 
-    def http(self, service: str) -> int:
-        return self.http_base + SERVICES.index(service)
+    def http(self, service: str, instance: int = 0) -> int:
+        return self.http_base + SERVICES.index(service) + len(SERVICES) * instance
 
     @classmethod
     def free(cls) -> "Ports":
         """Ports nobody listens on, all different, so tests and the benchmark can run beside a dev stack."""
         while True:
-            http_base = free_port_block(5)
-            ports = cls(kafka=free_port(), kafka_controller=free_port(), mongo=free_port(), http_base=http_base)
-            taken = [ports.kafka, ports.kafka_controller, ports.mongo, *range(ports.http_base, ports.http_base + 5)]
+            http_base = free_port_block(len(SERVICES) * MAX_INSTANCES)
+            ports = cls(
+                kafka=free_port(),
+                kafka_controller=free_port(),
+                mongo=free_port(),
+                postgres=free_port(),
+                http_base=http_base,
+            )
+            http = range(ports.http_base, ports.http_base + len(SERVICES) * MAX_INSTANCES)
+            taken = [ports.kafka, ports.kafka_controller, ports.mongo, ports.postgres, *http]
             if len(set(taken)) == len(taken):
                 return ports
+
+
+MAX_INSTANCES = 2  # instances per service the launcher can start (tests run every service twice)
 
 
 # Listening ports are drawn below the kernel's ephemeral range (Linux: 32768–60999): a port taken from that
@@ -80,9 +96,49 @@ def free_port_block(size: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
+def with_database(url: str, database: str, user: str | None = None, password: str | None = None) -> str:
+    """`url` (postgresql://...) pointed at another database, optionally with other credentials."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    if user is not None:
+        netloc = f"{quote(user)}:{quote(password or '')}@{netloc}"
+    elif "@" in parts.netloc:
+        netloc = parts.netloc
+    return urlunsplit(parts._replace(netloc=netloc, path=f"/{database}"))
+
+
+async def provision_databases(admin_url: str, roles: dict[str, tuple[str, str]]) -> None:
+    """One role and one database per service (decision 0011): the role owns its database and is the only
+    one besides the superuser allowed to connect to it, so a service cannot read another's data. pg_trgm
+    is created by the superuser, so migrations need no extension rights. Idempotent: a second run only
+    resets the passwords to the kept ones."""
+    admin = await asyncpg.connect(admin_url)
+    try:
+        for role, (database, password) in roles.items():
+            exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            # Utility statements take no parameters; the password is ours (token_urlsafe), quoted as a literal.
+            literal = password.replace("'", "''")
+            await admin.execute(f"{verb} ROLE \"{role}\" LOGIN PASSWORD '{literal}'")
+            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                await admin.execute(
+                    f'CREATE DATABASE "{database}" OWNER "{role}" TEMPLATE template0 ENCODING \'UTF8\' '
+                    "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                )
+            await admin.execute(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
+            await admin.execute(f'GRANT ALL ON DATABASE "{database}" TO "{role}"')
+            db = await asyncpg.connect(with_database(admin_url, database))
+            try:
+                await db.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            finally:
+                await db.close()
+    finally:
+        await admin.close()
+
+
 @dataclass
 class Stack:
-    """Kafka and FerretDB (infra/stack.sh) with the environment every service gets."""
+    """Kafka, PostgreSQL and FerretDB (infra/stack.sh) with the environment every service gets."""
 
     state_dir: Path
     ports: Ports = field(default_factory=Ports)
@@ -92,6 +148,10 @@ class Stack:
     clock_start: str | None = None
     # Settings every service gets on top of the defaults (e.g. shorter periodic checks in the tests).
     settings: dict[str, str] = field(default_factory=dict)
+    # A test or benchmark stack: its PostgreSQL cluster runs without fsync (its data is thrown away).
+    throwaway: bool = False
+    # Instances of every service (at most MAX_INSTANCES): `start_services` starts that many of each.
+    instances: int = 1
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -102,9 +162,45 @@ class Stack:
         return os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{self.ports.mongo}/"
 
     @property
+    def admin_database_url(self) -> str:
+        """The PostgreSQL superuser's URL: DATABASE_URL when a running server was given, else the cluster
+        infra/stack.sh made in <state>/postgres. Only the launcher and tests use it; services get their own."""
+        if given := os.environ.get("DATABASE_URL"):
+            return given
+        password = (self.state_dir / "postgres" / "superuser.password").read_text().strip()
+        return f"postgresql://postgres:{quote(password)}@127.0.0.1:{self.ports.postgres}/postgres"
+
+    def database_role(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def database_url(self, service: str) -> str:
+        """The service's own role and database (what it gets as FD_DATABASE_URL)."""
+        role = self.database_role(service)
+        return with_database(self.admin_database_url, role, user=role, password=self._role_passwords()[service])
+
+    def _role_passwords(self) -> dict[str, str]:
+        """One password per service role, drawn once and kept in the state folder (0600)."""
+        path = self.state_dir / f"database-roles-{self.db_prefix}.json"
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        if missing := [name for name in SERVICES if name not in kept]:
+            import secrets
+
+            kept |= {name: secrets.token_urlsafe(18) for name in missing}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(kept, indent=2))
+        return kept
+
+    def provision_databases(self) -> None:
+        passwords = self._role_passwords()
+        roles = {self.database_role(name): (self.database_role(name), passwords[name]) for name in SERVICES}
+        asyncio.run(provision_databases(self.admin_database_url, roles))
+
+    @property
     def external(self) -> bool:
-        """Servers already running were given (KAFKA_BOOTSTRAP_SERVERS and MONGODB_URL): start none."""
-        return bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("MONGODB_URL"))
+        """Servers already running were given (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and MONGODB_URL):
+        start none."""
+        return all(os.environ.get(name) for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "MONGODB_URL"))
 
     def _script_env(self) -> dict[str, str]:
         return {
@@ -113,12 +209,15 @@ class Stack:
             "FD_KAFKA_PORT": str(self.ports.kafka),
             "FD_KAFKA_CONTROLLER_PORT": str(self.ports.kafka_controller),
             "FD_MONGO_PORT": str(self.ports.mongo),
+            "FD_POSTGRES_PORT": str(self.ports.postgres),
             "FD_PYTHON": PYTHON,
+            **({"FD_POSTGRES_FAST": "1"} if self.throwaway else {}),
         }
 
     def start_infra(self) -> None:
         if not self.external:
             subprocess.run([str(ROOT / "infra" / "stack.sh"), "start"], env=self._script_env(), check=True)
+        self.provision_databases()
 
     def stop_infra(self) -> None:
         if not self.external:
@@ -136,12 +235,19 @@ class Stack:
             "PYTHONPATH": str(ROOT),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "MONGODB_URL": self.mongodb_url,
+            "FD_DATABASE_URL": self.database_url(service),
             "FD_DB_PREFIX": self.db_prefix,
             "FD_TOPIC_PREFIX": self.topic_prefix,
             "FD_KEYS_DIR": str(self.state_dir / "keys"),
             "FD_RELAY_INTERVAL_SECONDS": "0.5",
             # The portal serves the web UI and forwards its /gw/<service>/... calls to the other services.
-            "FD_SERVICE_URLS": json.dumps({name: f"http://127.0.0.1:{self.ports.http(name)}" for name in SERVICES}),
+            # With several instances the gateway spreads the calls over them (and skips one that is down).
+            "FD_SERVICE_URLS": json.dumps(
+                {
+                    name: ",".join(f"http://127.0.0.1:{self.ports.http(name, i)}" for i in range(self.instances))
+                    for name in SERVICES
+                }
+            ),
             **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
             **self.settings,
         }
@@ -163,15 +269,21 @@ class Stack:
 
 @dataclass
 class ServiceProcess:
-    """One service as its own uvicorn process; its output goes to <state>/logs/<service>.log."""
+    """One instance of a service as its own uvicorn process; its output goes to <state>/logs/<service>.log
+    (the second instance's to <service>-2.log)."""
 
     name: str
     stack: Stack
+    instance: int = 0
     process: subprocess.Popen | None = None
 
     @property
     def port(self) -> int:
-        return self.stack.ports.http(self.name)
+        return self.stack.ports.http(self.name, self.instance)
+
+    @property
+    def label(self) -> str:
+        return self.name if self.instance == 0 else f"{self.name}-{self.instance + 1}"
 
     @property
     def url(self) -> str:
@@ -180,7 +292,7 @@ class ServiceProcess:
     def start(self) -> None:
         log_dir = self.stack.state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        log = (log_dir / f"{self.name}.log").open("ab")
+        log = (log_dir / f"{self.label}.log").open("ab")
         self.process = subprocess.Popen(
             [
                 PYTHON,
@@ -231,9 +343,14 @@ class ServiceProcess:
 
 
 def start_services(stack: Stack, names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
-    """Start every service and wait until each is ready; if one never is, stop them all (none is left
-    running without its caller knowing) and raise."""
-    processes = {name: ServiceProcess(name, stack) for name in names}
+    """Start `stack.instances` instances of every service and wait until each is ready; if one never is,
+    stop them all (none is left running without its caller knowing) and raise. The first instance of a
+    service is under its name ("review"), the second under "review-2"."""
+    processes = {
+        process.label: process
+        for instance in range(stack.instances)
+        for process in (ServiceProcess(name, stack, instance) for name in names)
+    }
     try:
         for process in processes.values():
             process.start()
@@ -322,8 +439,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "infra"])
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".data" / "dev")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        choices=range(1, MAX_INSTANCES + 1),
+        default=int(os.environ.get("FD_INSTANCES", "1")),
+        help="instances of every service (FD_INSTANCES)",
+    )
     args = parser.parse_args()
-    stack = Stack(state_dir=args.state_dir.resolve())
+    stack = Stack(state_dir=args.state_dir.resolve(), instances=args.instances)
     if args.command == "infra":
         stack.start_infra()
     else:

@@ -1,4 +1,4 @@
-"""Wait until Kafka and the MongoDB-protocol store answer real client calls (not a log line)."""
+"""Wait until Kafka, PostgreSQL and the MongoDB-protocol store answer real client calls (not a log line)."""
 
 import argparse
 import asyncio
@@ -6,6 +6,7 @@ import logging
 import sys
 import time
 
+import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
@@ -27,6 +28,14 @@ async def mongo_ready(url: str) -> None:
         await client.close()
 
 
+async def postgres_ready(url: str) -> None:
+    conn = await asyncpg.connect(url, timeout=3)
+    try:
+        await conn.fetchval("SELECT 1")
+    finally:
+        await conn.close()
+
+
 async def wait(name: str, probe, deadline: float) -> None:
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -45,9 +54,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kafka", required=True)
     parser.add_argument("--mongo", required=True)
+    parser.add_argument("--postgres")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
+    if args.postgres:
+        await wait("postgres", lambda: postgres_ready(args.postgres), deadline)
     await wait("ferretdb", lambda: mongo_ready(args.mongo), deadline)
     await wait("kafka", lambda: kafka_ready(args.kafka), deadline)
 

@@ -23,3 +23,9 @@ class Forbidden(DomainError):
 
 class InvalidInput(DomainError):
     status_code = 422
+
+
+class ServiceUnavailable(DomainError):
+    """No instance of a service answered; nothing was changed, the caller may retry."""
+
+    status_code = 503

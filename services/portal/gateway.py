@@ -2,6 +2,7 @@
 service (intake, review, dispatch, notify), so the browser needs no CORS and every service keeps checking
 the bearer token itself. In production a reverse proxy may route these paths instead."""
 
+import itertools
 from pathlib import Path
 
 import httpx
@@ -9,28 +10,42 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from shared.errors import NotFound
+from shared.errors import NotFound, ServiceUnavailable
 
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "x-correlation-id")
 RETURNED_HEADERS = ("content-type", "content-disposition", "retry-after", "x-correlation-id")
 
 
 def build_gateway(service_urls: dict[str, str]) -> APIRouter:
+    """`service_urls` gives each service's base URL, or several separated by commas (one per instance):
+    calls rotate over them, and one that refuses the connection is skipped for the next."""
     router = APIRouter(include_in_schema=False)
     client = httpx.AsyncClient(timeout=30)
+    instances = {name: [url.strip() for url in urls.split(",") if url.strip()] for name, urls in service_urls.items()}
+    turns = {name: itertools.cycle(range(len(urls))) for name, urls in instances.items() if urls}
 
     @router.api_route("/gw/{service}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def forward(service: str, path: str, request: Request) -> Response:
-        base = service_urls.get(service)
-        if base is None or service == "portal":
+        bases = instances.get(service)
+        if not bases or service == "portal":
             raise NotFound("no_such_service", f"没有服务 {service} (no such service)")
-        upstream = await client.request(
-            request.method,
-            f"{base}/{path}",
-            params=request.query_params,
-            content=await request.body(),
-            headers={k: v for k, v in request.headers.items() if k in FORWARDED_HEADERS},
-        )
+        body = await request.body()
+        first = next(turns[service])
+        for attempt in range(len(bases)):
+            base = bases[(first + attempt) % len(bases)]
+            try:
+                upstream = await client.request(
+                    request.method,
+                    f"{base}/{path}",
+                    params=request.query_params,
+                    content=body,
+                    headers={k: v for k, v in request.headers.items() if k in FORWARDED_HEADERS},
+                )
+                break
+            except httpx.ConnectError:
+                continue  # nothing was sent: the next instance may take it
+        else:
+            raise ServiceUnavailable("service_unavailable", f"服务 {service} 暂不可用，请稍后重试 (unavailable)")
         headers = {k: v for k, v in upstream.headers.items() if k in RETURNED_HEADERS}
         return Response(upstream.content, status_code=upstream.status_code, headers=headers)
 
