@@ -30,7 +30,7 @@ from shared.events import (
     new_id,
     utcnow,
 )
-from shared.ratelimit import Limit, RateLimiter
+from shared.ratelimit import Limit, PostgresRateLimiter
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Intake:
     requirements: RequirementRepository
     calendar: CalendarStore
     clock: Clock
-    limiter: RateLimiter
+    limiter: PostgresRateLimiter
     submission_limit: Limit
 
 
