@@ -227,12 +227,13 @@ class CalendarStore:
         self._db = db
         self._outbox = outbox
 
-    async def overrides(self, since: date | None = None) -> list[dict[str, Any]]:
-        """Corrections in force (from `since` on when given); a withdrawn one keeps its row, for the record."""
+    async def overrides(self, since: date) -> list[dict[str, Any]]:
+        """Corrections in force from `since` on (a withdrawn one keeps its row with is_workday NULL, for the
+        record, and is not listed)."""
         rows = await self._db.fetch(
             "SELECT day, is_workday, note, by, at FROM calendar_overrides"
             " WHERE is_workday IS NOT NULL AND day >= $1 ORDER BY day",
-            since or date.min,
+            since,
         )
         return [{"_id": row["day"].isoformat(), **_fields(row, "is_workday", "note", "by", "at")} for row in rows]
 

@@ -18,6 +18,12 @@ async def current_calendar(store: CalendarStore, at: datetime) -> WorkCalendar:
     return WorkCalendar(overrides)
 
 
+async def corrections_in_force(store: CalendarStore, at: datetime) -> list[dict]:
+    """The corrections the IT division maintains, from the start of last year on: older days decide no window
+    any more, and the listing stays the size of two years' holiday arrangements."""
+    return await store.overrides(date(at.year - 1, 1, 1))
+
+
 async def check_window(store: CalendarStore, at: datetime) -> WindowCheck:
     """第五条: open in the first 3 working days of the month, or inside an extra window the region opened."""
     window = SubmissionWindow(await current_calendar(store, at))
