@@ -1,20 +1,24 @@
-"""Intake's stores. A requirement and its events are saved in one document write (outbox); every change
-after the first is an update guarded by the version it was read at (optimistic concurrency)."""
+"""Intake's stores on its PostgreSQL database (decision 0011). A state change and its events commit in one
+transaction (the outbox table); every change after the first is an UPDATE guarded by the version the
+aggregate was read at (optimistic concurrency: a lost race is a 409, never a silent overwrite).
 
-from collections.abc import Callable
+Rows keep the columns lists filter and sort on; the rest of a ticket is in its JSONB `doc`. Reads give
+the documents the API has always answered (`_id`, `submitter`, `org`, …).
+"""
+
+from datetime import date, datetime
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+import asyncpg
 
 from services.intake.domain import Channel, Requirement, RequirementForm, Status, Submitter
 from services.intake.problems import Problem
 from shared.auth import Principal
+from shared.db import Database, affected
 from shared.errors import DomainError
-from shared.events import Actor, Envelope
-from shared.outbox import OUTBOX_FIELD, OutboxWriter
+from shared.events import Actor, Envelope, Event
+from shared.outbox import Outbox
 
-PUBLIC_FIELDS = {OUTBOX_FIELD: 0}
 FORM_FIELDS = (
     "category",
     "title",
@@ -34,31 +38,68 @@ class ConcurrentChange(DomainError):
         super().__init__("concurrent_change", "该需求刚被他人修改，请刷新后重试 (changed meanwhile; reload and retry)")
 
 
+class _Where:
+    """WHERE conditions with their numbered arguments, built by intent (`area`, `equals`)."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.args: list[Any] = []
+
+    def add(self, condition: str, *values: Any) -> None:
+        numbers = [f"${len(self.args) + i + 1}" for i in range(len(values))]
+        self.conditions.append(condition.format(*numbers))
+        self.args.extend(values)
+
+    def area(self, principal: Principal) -> None:
+        """Tickets in the principal's area (Principal.covers), on the GIN-indexed org_path."""
+        if (scope := principal.area_scope()) is not None:
+            self.add("org_path @> ARRAY[{}]::text[]", scope)
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions) or "true"
+
+    def page(self, limit: int, skip: int) -> str:
+        self.args.extend([limit, skip])
+        return f"LIMIT ${len(self.args) - 1} OFFSET ${len(self.args)}"
+
+
+def _fields(row: asyncpg.Record, *names: str) -> dict[str, Any]:
+    return {name: row[name] for name in names}
+
+
+def _time(value: datetime | str) -> datetime:
+    """A history entry's time: a datetime when just recorded, its ISO string once read back from JSONB."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 class RequirementRepository:
-    def __init__(self, collection: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
-        self._collection = collection
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
 
     async def add(
         self, requirement: Requirement, *, actor: Actor, correlation_id: str, import_key: str | None = None
     ) -> bool:
         """Insert a new requirement; False when its id or its spreadsheet import key already exists."""
-        doc = {
-            **self._state(requirement),
-            "submitted_at": requirement.created_at,
-            "version": 1,
-            # Unique for every requirement (FerretDB has no partial indexes), so form entries get their id.
-            "import_key": import_key or f"id:{requirement.id}",
-            "attachments": [],
-            OUTBOX_FIELD: self._entries(requirement, actor, correlation_id=correlation_id),
-        }
-        try:
-            await self._collection.insert_one(doc)
-        except DuplicateKeyError:
-            return False
+        async with self._db.transaction() as conn:
+            inserted = await conn.fetchval(
+                "INSERT INTO requirements (id, status, submitter_id, org_path, submitted_at, updated_at,"
+                " import_key, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
+                " ON CONFLICT DO NOTHING RETURNING true",
+                requirement.id,
+                requirement.status.value,
+                requirement.submitter.user_id,
+                requirement.submitter.org_path,
+                requirement.created_at,
+                self._updated_at(requirement),
+                import_key,
+                self._doc(requirement),
+            )
+            if not inserted:
+                return False
+            await self._outbox.add(conn, requirement.events, actor=actor, correlation_id=correlation_id)
         requirement.version = 1
-        self._announce(requirement)
+        requirement.events.clear()
         return True
 
     async def save(
@@ -69,184 +110,272 @@ class RequirementRepository:
         correlation_id: str | None = None,
         cause: Envelope | None = None,
     ) -> None:
-        update: dict[str, Any] = {"$set": {**self._state(requirement), "version": requirement.version + 1}}
-        if entries := self._entries(requirement, actor, correlation_id=correlation_id, cause=cause):
-            update["$push"] = {OUTBOX_FIELD: {"$each": entries}}
-        result = await self._collection.update_one({"_id": requirement.id, "version": requirement.version}, update)
-        if result.matched_count != 1:
-            raise ConcurrentChange()
+        """Write the requirement's new state and events; ConcurrentChange when it changed since it was read."""
+        async with self._db.transaction() as conn:
+            status = await conn.execute(
+                "UPDATE requirements SET status = $3, updated_at = $4, doc = $5, version = version + 1"
+                " WHERE id = $1 AND version = $2",
+                requirement.id,
+                requirement.version,
+                requirement.status.value,
+                self._updated_at(requirement),
+                self._doc(requirement),
+            )
+            if affected(status) != 1:
+                raise ConcurrentChange()
+            await self._outbox.add(
+                conn, requirement.events, actor=actor, correlation_id=correlation_id, causation=cause
+            )
         requirement.version += 1
-        self._announce(requirement)
+        requirement.events.clear()
 
     async def get(self, requirement_id: str) -> Requirement | None:
-        doc = await self._collection.find_one({"_id": requirement_id}, PUBLIC_FIELDS)
-        return _requirement(doc) if doc else None
+        row = await self._db.fetchrow(f"SELECT {_REQUIREMENT_COLUMNS} FROM requirements WHERE id = $1", requirement_id)
+        return _requirement(row) if row else None
 
     async def read(self, requirement_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": requirement_id}, PUBLIC_FIELDS)
+        row = await self._db.fetchrow(f"SELECT {_REQUIREMENT_COLUMNS} FROM requirements WHERE id = $1", requirement_id)
+        return _requirement_doc(row) if row else None
 
     async def list_in_area(
         self, principal: Principal, *, status: str | None, mine: bool, limit: int, skip: int
     ) -> list[dict[str, Any]]:
-        query = principal.area_filter("org.path")
+        """Requirements in the principal's area, newest first; a draft is listed to its author alone."""
+        where = _Where()
+        where.area(principal)
         if status:
-            query["status"] = status
-        if mine:
-            query["submitter.id"] = principal.user_id
-        else:
-            query["status"] = query.get("status") or {"$ne": Status.DRAFT.value}  # drafts are their author's own
-        cursor = self._collection.find(query, PUBLIC_FIELDS)
-        return await cursor.sort("submitted_at", -1).skip(skip).limit(limit).to_list()
-
-    def _entries(
-        self, requirement: Requirement, actor: Actor, *, correlation_id: str | None, cause: Envelope | None = None
-    ) -> list[dict]:
-        return self._outbox.entries(requirement.events, actor=actor, correlation_id=correlation_id, causation=cause)
-
-    def _announce(self, requirement: Requirement) -> None:
-        if requirement.events:
-            requirement.events.clear()
-            self._saved()
+            where.add("status = {}", status)
+        if mine or status == Status.DRAFT:
+            where.add("submitter_id = {}", principal.user_id)
+        elif not status:
+            where.add("status <> 'draft'")
+        page = where.page(limit, skip)
+        rows = await self._db.fetch(
+            f"SELECT {_REQUIREMENT_COLUMNS} FROM requirements WHERE {where.sql()} ORDER BY submitted_at DESC {page}",
+            *where.args,
+        )
+        return [_requirement_doc(row) for row in rows]
 
     @staticmethod
-    def _state(requirement: Requirement) -> dict[str, Any]:
+    def _updated_at(requirement: Requirement) -> datetime:
+        return _time(requirement.history[-1]["at"]) if requirement.history else requirement.created_at
+
+    @staticmethod
+    def _doc(requirement: Requirement) -> dict[str, Any]:
         form, submitter = requirement.form, requirement.submitter
         return {
-            "_id": requirement.id,
-            "kind": "requirement",
             **{name: str(getattr(form, name)) for name in FORM_FIELDS},
             "channel": requirement.channel.value,
-            "status": requirement.status.value,
             "round": requirement.round,
             "recorded_by": requirement.recorded_by,
-            "submitter": {"id": submitter.user_id, "name": submitter.name},
-            "org": {"id": submitter.org_id, "name": submitter.org_name, "path": submitter.org_path},
+            "submitter_name": submitter.name,
+            "org_id": submitter.org_id,
+            "org_name": submitter.org_name,
             "history": requirement.history,
-            "updated_at": requirement.history[-1]["at"] if requirement.history else requirement.created_at,
         }
 
 
-def _requirement(doc: dict[str, Any]) -> Requirement:
+_REQUIREMENT_COLUMNS = (
+    "id, status, submitter_id, org_path, submitted_at, updated_at, import_key, attachments, doc, version"
+)
+
+
+def _requirement(row: asyncpg.Record) -> Requirement:
+    doc = row["doc"]
     return Requirement(
-        id=doc["_id"],
+        id=row["id"],
         form=RequirementForm(**{name: doc[name] for name in FORM_FIELDS}),
         submitter=Submitter(
-            doc["submitter"]["id"], doc["submitter"]["name"], doc["org"]["id"], doc["org"]["name"], doc["org"]["path"]
+            row["submitter_id"], doc["submitter_name"], doc["org_id"], doc["org_name"], row["org_path"]
         ),
         channel=Channel(doc["channel"]),
-        created_at=doc["submitted_at"],
-        status=Status(doc["status"]),
-        round=doc.get("round", 0),
-        recorded_by=doc.get("recorded_by"),
-        version=doc["version"],
-        history=doc.get("history", []),
+        created_at=row["submitted_at"],
+        status=Status(row["status"]),
+        round=doc["round"],
+        recorded_by=doc["recorded_by"],
+        version=row["version"],
+        history=doc["history"],
     )
+
+
+def _requirement_doc(row: asyncpg.Record) -> dict[str, Any]:
+    """The requirement as the API shows it."""
+    doc = row["doc"]
+    return {
+        "_id": row["id"],
+        "kind": "requirement",
+        **{name: doc[name] for name in FORM_FIELDS},
+        "channel": doc["channel"],
+        "status": row["status"],
+        "round": doc["round"],
+        "recorded_by": doc["recorded_by"],
+        "submitter": {"id": row["submitter_id"], "name": doc["submitter_name"]},
+        "org": {"id": doc["org_id"], "name": doc["org_name"], "path": row["org_path"]},
+        "history": doc["history"],
+        "updated_at": row["updated_at"],
+        "submitted_at": row["submitted_at"],
+        "version": row["version"],
+        "import_key": row["import_key"] or f"id:{row['id']}",
+        "attachments": row["attachments"],
+    }
 
 
 class CalendarStore:
     """The region's corrections of the official calendar and the extra windows it opened (第五条)."""
 
-    def __init__(
-        self, overrides: AsyncCollection, windows: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]
-    ) -> None:
-        self._overrides = overrides
-        self._windows = windows
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
 
-    async def overrides(self) -> list[dict[str, Any]]:
-        """Corrections in force (a withdrawn one keeps its document, with is_workday None, for the record)."""
-        query = {"is_workday": {"$in": [True, False]}}
-        return await self._overrides.find(query, PUBLIC_FIELDS).sort("_id", 1).to_list()
+    async def overrides(self, since: date) -> list[dict[str, Any]]:
+        """Corrections in force from `since` on (a withdrawn one keeps its row with is_workday NULL, for the
+        record, and is not listed)."""
+        rows = await self._db.fetch(
+            "SELECT day, is_workday, note, by, at FROM calendar_overrides"
+            " WHERE is_workday IS NOT NULL AND day >= $1 ORDER BY day",
+            since,
+        )
+        return [{"_id": row["day"].isoformat(), **_fields(row, "is_workday", "note", "by", "at")} for row in rows]
 
     async def set_override(
-        self, day: str, state: dict[str, Any], events: list, actor: Actor, correlation_id: str
+        self, day: str, state: dict[str, Any], events: list[Event], actor: Actor, correlation_id: str
     ) -> None:
-        """Set (or, with is_workday None, withdraw) a correction; the event rides in the same write."""
-        entries = self._outbox.entries(events, actor=actor, correlation_id=correlation_id)
-        await self._overrides.update_one(
-            {"_id": day}, {"$set": state, "$push": {OUTBOX_FIELD: {"$each": entries}}}, upsert=True
+        """Set (or, with is_workday None, withdraw) a correction; its event commits with it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO calendar_overrides (day, is_workday, note, by, at) VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT (day) DO UPDATE SET is_workday = EXCLUDED.is_workday, note = EXCLUDED.note,"
+                " by = EXCLUDED.by, at = EXCLUDED.at",
+                date.fromisoformat(day),
+                state["is_workday"],
+                state["note"],
+                state["by"],
+                state["at"],
+            )
+            await self._outbox.add(conn, events, actor=actor, correlation_id=correlation_id)
+
+    async def extra_windows(self, open_after: datetime) -> list[dict[str, Any]]:
+        """The extra windows not closed at `open_after` (open now or still to come), by opening time."""
+        rows = await self._db.fetch(
+            "SELECT id, opens_at, closes_at, reason, by FROM submission_windows WHERE closes_at > $1 ORDER BY opens_at",
+            open_after,
         )
-        self._saved()
+        return [{"_id": row["id"], **_fields(row, "opens_at", "closes_at", "reason", "by")} for row in rows]
 
-    async def extra_windows(self) -> list[dict[str, Any]]:
-        return await self._windows.find({}, PUBLIC_FIELDS).sort("opens_at", 1).to_list()
-
-    async def add_window(self, window: dict[str, Any], events: list, actor: Actor, correlation_id: str) -> None:
-        entries = self._outbox.entries(events, actor=actor, correlation_id=correlation_id)
-        await self._windows.insert_one({**window, OUTBOX_FIELD: entries})
-        self._saved()
+    async def add_window(self, window: dict[str, Any], events: list[Event], actor: Actor, correlation_id: str) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO submission_windows (id, opens_at, closes_at, reason, by) VALUES ($1, $2, $3, $4, $5)",
+                window["_id"],
+                window["opens_at"],
+                window["closes_at"],
+                window["reason"],
+                window["by"],
+            )
+            await self._outbox.add(conn, events, actor=actor, correlation_id=correlation_id)
 
 
 class AttachmentStore:
-    """Attachment bytes in their own collection (a requirement keeps only their descriptions)."""
+    """Attachment bytes in their own table; the requirement keeps only their descriptions."""
 
-    def __init__(self, files: AsyncCollection, requirements: AsyncCollection) -> None:
-        self._files = files
-        self._requirements = requirements
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add(self, requirement_id: str, description: dict[str, Any], content: bytes, limit: int) -> bool:
-        """Store the bytes, then list the attachment on its requirement; False when it already has `limit`."""
-        await self._files.insert_one({"_id": description["id"], "requirement_id": requirement_id, "content": content})
-        result = await self._requirements.update_one(
-            {"_id": requirement_id, f"attachments.{limit - 1}": {"$exists": False}},
-            {"$push": {"attachments": description}},
-        )
-        if result.matched_count != 1:
-            await self._files.delete_one({"_id": description["id"]})
-            return False
+        """List the attachment on its requirement and store its bytes; False when it already has `limit`.
+
+        The conditional UPDATE counts and appends in one statement and holds the requirement's row lock
+        until the commit, so concurrent uploads cannot take it past `limit`."""
+        async with self._db.transaction() as conn:
+            listed = await conn.execute(
+                "UPDATE requirements SET attachments = attachments || jsonb_build_array($2::jsonb)"
+                " WHERE id = $1 AND jsonb_array_length(attachments) < $3",
+                requirement_id,
+                description,
+                limit,
+            )
+            if affected(listed) != 1:
+                return False
+            await conn.execute(
+                "INSERT INTO attachment_files (id, requirement_id, content) VALUES ($1, $2, $3)",
+                description["id"],
+                requirement_id,
+                content,
+            )
         return True
 
     async def content(self, attachment_id: str) -> bytes | None:
-        doc = await self._files.find_one({"_id": attachment_id})
-        return bytes(doc["content"]) if doc else None
+        return await self._db.fetchval("SELECT content FROM attachment_files WHERE id = $1", attachment_id)
 
 
 class ProblemRepository:
-    """Problems as reported; the report and its ProblemReported event are one document write."""
+    """Problems as reported; the report and its ProblemReported event commit together."""
 
-    def __init__(self, collection: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
-        self._collection = collection
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
 
     async def add(self, problem: Problem, *, actor: Actor, correlation_id: str) -> None:
         form, reporter = problem.form, problem.reporter
-        await self._collection.insert_one(
-            {
-                "_id": problem.id,
-                "kind": "problem",
-                "category": form.category,
-                "title": form.title,
-                "description": form.description,
-                "urgent": form.urgent,
-                "module": form.module,
-                "details": form.details.model_dump(mode="json"),
-                "channel": problem.channel,
-                "status": "reported",
-                "submitter": {"id": reporter.user_id, "name": reporter.name},
-                "org": {
-                    "id": reporter.org_id,
-                    "name": reporter.org_name,
-                    "kind": reporter.org_kind,
-                    "path": reporter.org_path,
-                },
-                "recorded_by": problem.recorded_by,
-                "caller": problem.caller.model_dump() if problem.caller else None,
-                "reported_at": problem.reported_at,
-                "version": 1,
-                OUTBOX_FIELD: self._outbox.entries(problem.events, actor=actor, correlation_id=correlation_id),
-            }
-        )
+        doc = {
+            "title": form.title,
+            "description": form.description,
+            "urgent": form.urgent,
+            "module": form.module,
+            "details": form.details.model_dump(mode="json"),
+            "channel": problem.channel,
+            "status": "reported",
+            "submitter": {"id": reporter.user_id, "name": reporter.name},
+            "org": {"id": reporter.org_id, "name": reporter.org_name, "kind": reporter.org_kind},
+            "caller": problem.caller.model_dump() if problem.caller else None,
+        }
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO problems (id, category, org_path, recorded_by, reported_at, doc, version)"
+                " VALUES ($1, $2, $3, $4, $5, $6, 1)",
+                problem.id,
+                form.category,
+                reporter.org_path,
+                problem.recorded_by,
+                problem.reported_at,
+                doc,
+            )
+            await self._outbox.add(conn, problem.events, actor=actor, correlation_id=correlation_id)
         problem.events.clear()
-        self._saved()
 
     async def read(self, problem_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": problem_id}, PUBLIC_FIELDS)
+        row = await self._db.fetchrow(f"SELECT {_PROBLEM_COLUMNS} FROM problems WHERE id = $1", problem_id)
+        return _problem_doc(row) if row else None
 
     async def list_in_area(self, principal: Principal, *, category: str | None, limit: int, skip: int) -> list[dict]:
-        query = principal.area_filter("org.path")
+        """Problems in the principal's area (of one category when given), newest first."""
+        where = _Where()
+        where.area(principal)
         if category:
-            query["category"] = category
-        cursor = self._collection.find(query, PUBLIC_FIELDS)
-        return await cursor.sort("reported_at", -1).skip(skip).limit(limit).to_list()
+            where.add("category = {}", category)
+        page = where.page(limit, skip)
+        rows = await self._db.fetch(
+            f"SELECT {_PROBLEM_COLUMNS} FROM problems WHERE {where.sql()} ORDER BY reported_at DESC {page}",
+            *where.args,
+        )
+        return [_problem_doc(row) for row in rows]
+
+
+_PROBLEM_COLUMNS = "id, category, org_path, recorded_by, reported_at, doc, version"
+
+
+def _problem_doc(row: asyncpg.Record) -> dict[str, Any]:
+    """The problem as the API shows it."""
+    doc = row["doc"]
+    return {
+        "_id": row["id"],
+        "kind": "problem",
+        "category": row["category"],
+        **{k: doc[k] for k in ("title", "description", "urgent", "module", "details", "channel", "status")},
+        "submitter": doc["submitter"],
+        "org": {**doc["org"], "path": row["org_path"]},
+        "recorded_by": row["recorded_by"],
+        "caller": doc["caller"],
+        "reported_at": row["reported_at"],
+        "version": row["version"],
+    }

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.auth import Principal
 from shared.errors import DomainError
 from shared.events import Event, RequirementSubmitted
 
@@ -84,10 +83,6 @@ class Submitter:
     org_id: str
     org_name: str
     org_path: list[str]
-
-    @classmethod
-    def of(cls, principal: Principal) -> "Submitter":
-        return cls(principal.user_id, principal.name, principal.org_id, principal.org_name, principal.org_path)
 
 
 @dataclass(frozen=True)

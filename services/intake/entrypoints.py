@@ -14,7 +14,7 @@ from services.intake.attachments import MAX_BYTES
 from services.intake.directory import OrganisationDirectory, when_organisation_changed_keep_it
 from services.intake.handlers import Intake
 from services.intake.schemas import RequirementCreate
-from services.intake.window import window_status
+from services.intake.window import corrections_in_force, window_status
 from shared.auth import CurrentUser
 from shared.errors import InvalidInput
 from shared.runtime import Runtime
@@ -153,7 +153,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
 
     @router.get("/calendar/overrides", tags=["calendar"])
     async def overrides(_: CurrentUser) -> list[dict]:
-        return await intake.calendar.overrides()
+        return await corrections_in_force(intake.calendar, intake.clock.now())
 
     @router.put("/calendar/overrides/{day}", tags=["calendar"], status_code=status.HTTP_204_NO_CONTENT)
     async def correct(day: date, body: CalendarCorrection, user: CurrentUser, request: Request) -> None:

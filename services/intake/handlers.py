@@ -30,7 +30,7 @@ from shared.events import (
     new_id,
     utcnow,
 )
-from shared.ratelimit import Limit, RateLimiter
+from shared.ratelimit import Limit, PostgresRateLimiter
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Intake:
     requirements: RequirementRepository
     calendar: CalendarStore
     clock: Clock
-    limiter: RateLimiter
+    limiter: PostgresRateLimiter
     submission_limit: Limit
 
 
@@ -49,7 +49,7 @@ async def submit(form: RequirementForm, *, user: Principal, intake: Intake, corr
     policy.authorize_submit(user)
     await intake.limiter.hit(intake.submission_limit, user.user_id, utcnow())
     window = await check_window(intake.calendar, intake.clock.now())
-    requirement = submit_new_requirement(form, Submitter.of(user), Channel.FORM, window, utcnow())
+    requirement = submit_new_requirement(form, _submitter(user), Channel.FORM, window, utcnow())
     await intake.requirements.add(requirement, actor=user.actor(), correlation_id=correlation_id)
     return requirement.id
 
@@ -57,7 +57,7 @@ async def submit(form: RequirementForm, *, user: Principal, intake: Intake, corr
 async def save_draft(form: RequirementForm, *, user: Principal, intake: Intake, correlation_id: str) -> str:
     """Drafts can be saved at any time; only submitting waits for the window."""
     policy.authorize_submit(user)
-    requirement = draft_requirement(form, Submitter.of(user), Channel.FORM, utcnow())
+    requirement = draft_requirement(form, _submitter(user), Channel.FORM, utcnow())
     await intake.requirements.add(requirement, actor=user.actor(), correlation_id=correlation_id)
     return requirement.id
 
@@ -129,6 +129,11 @@ async def correct_calendar(
     await intake.calendar.set_override(day, state, [event], user.actor(), correlation_id)
 
 
+def _submitter(user: Principal) -> Submitter:
+    """The signed-in user as the domain knows a submitter (a plain value: the domain imports no auth)."""
+    return Submitter(user.user_id, user.name, user.org_id, user.org_name, user.org_path)
+
+
 async def _own(requirement_id: str, user: Principal, intake: Intake) -> Requirement:
     requirement = await intake.requirements.get(requirement_id)
     if requirement is None:
@@ -150,7 +155,7 @@ async def import_spreadsheet(content: bytes, *, user: Principal, intake: Intake,
     await intake.limiter.hit(intake.submission_limit, user.user_id, utcnow())
     imported, skipped = [], []
     for row in rows:
-        requirement = submit_new_requirement(row.form, Submitter.of(user), Channel.SPREADSHEET, window, utcnow())
+        requirement = submit_new_requirement(row.form, _submitter(user), Channel.SPREADSHEET, window, utcnow())
         key = spreadsheet.import_key(user.org_id, row.form)
         if await intake.requirements.add(
             requirement, actor=user.actor(), correlation_id=correlation_id, import_key=key

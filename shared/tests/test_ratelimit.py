@@ -1,27 +1,77 @@
-"""Rate-limit counters on the store that runs (FerretDB): concurrent first hits all count, none fails."""
+"""Rate-limit counters in PostgreSQL: hits from several instances of a service count together, at once."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
+import asyncpg
 import pytest
-from pymongo import AsyncMongoClient
 
 from infra.launcher import Stack
-from shared.ratelimit import Limit, RateLimited, RateLimiter
-from shared.store import DocumentLocks, SerializedCollection
+from shared.db import Database
+from shared.ratelimit import RATE_LIMITS_INDEX, RATE_LIMITS_TABLE, Limit, PostgresRateLimiter, RateLimited
 
 
-async def test_concurrent_first_hits_of_a_window_all_count_and_the_limit_holds(stack: Stack) -> None:
-    client = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
+@pytest.fixture(scope="module")
+async def two_instances(stack: Stack) -> AsyncIterator[tuple[Database, Database]]:
+    """Two pools (two instances of one service) on a throw-away database holding a rate_limits table."""
+    name = f"{stack.db_prefix}_ratelimit_{uuid4().hex[:8]}"
+    admin = await asyncpg.connect(stack.admin_database_url)
     try:
-        counters = client[f"{stack.db_prefix}_ratelimit"][f"limits_{uuid4().hex[:8]}"]
-        limiter = RateLimiter(SerializedCollection(counters, DocumentLocks()))  # as Runtime.serialized gives it
-        limit, now = Limit("submit", 15, 3600), datetime.now(UTC)
-        outcomes = await asyncio.gather(*(limiter.hit(limit, "u-1", now) for _ in range(20)), return_exceptions=True)
-        assert [o for o in outcomes if not isinstance(o, RateLimited | type(None))] == []
-        assert sum(isinstance(o, RateLimited) for o in outcomes) >= 5  # at most 15 of 20 pass
-        with pytest.raises(RateLimited):
-            await limiter.hit(limit, "u-1", now)
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
-        await client.close()
+        await admin.close()
+    url = urlunsplit(urlsplit(stack.admin_database_url)._replace(path=f"/{name}"))
+    first, second = Database(url), Database(url)
+    try:
+        await first.connect()
+        await second.connect()
+        await first.execute(RATE_LIMITS_TABLE)
+        await first.execute(RATE_LIMITS_INDEX)
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+        admin = await asyncpg.connect(stack.admin_database_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def test_concurrent_hits_from_two_instances_count_together_and_the_limit_holds(
+    two_instances: tuple[Database, Database],
+) -> None:
+    limiters = [PostgresRateLimiter(db) for db in two_instances]
+    limit, now = Limit("submit", 15, 3600), datetime.now(UTC)
+
+    outcomes = await asyncio.gather(
+        *(limiters[n % 2].hit(limit, "u-1", now) for n in range(20)), return_exceptions=True
+    )
+
+    assert [o for o in outcomes if not isinstance(o, RateLimited | type(None))] == []
+    assert outcomes.count(None) == 15  # exactly the allowance passes, whichever instance took the hit
+    assert sum(isinstance(o, RateLimited) for o in outcomes) == 5
+    with pytest.raises(RateLimited) as refused:
+        await limiters[0].hit(limit, "u-1", now)
+    assert refused.value.status_code == 429 and 0 < refused.value.retry_after <= 3600
+    await limiters[1].hit(limit, "u-2", now)  # another key has its own allowance
+
+
+async def test_the_next_window_starts_a_new_count_and_sweeps_the_ended_ones(
+    two_instances: tuple[Database, Database],
+) -> None:
+    first, _ = two_instances
+    limiter, limit = PostgresRateLimiter(first), Limit("login", 2, 60)
+    start = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    await limiter.hit(limit, "u-3", start)
+    await limiter.hit(limit, "u-3", start)
+    with pytest.raises(RateLimited):
+        await limiter.hit(limit, "u-3", start)
+
+    later = datetime(2026, 12, 1, 2, 1, 30, tzinfo=UTC)
+    await limiter.hit(limit, "u-3", later)
+    ended = int(start.timestamp()) + 60
+    assert await first.fetchval("SELECT count(*) FROM rate_limits WHERE expires <= $1", ended) == 0
