@@ -15,20 +15,19 @@ from datetime import datetime, timedelta
 
 from shared.db import Database
 
-# $1 robot, $2 now, $3 limit, $4 window. Appends `now` and keeps the last `limit` times when the send that
-# is `limit` sends back left the window; otherwise answers the seconds until it does.
+# $1 robot, $2 now, $3 limit, $4 window: append `now` (keeping the last `limit` times) when the send that
+# is `limit` sends back has left the window. No row returned: no token.
 TAKE = """
-WITH taken AS (
-    INSERT INTO robot_sends AS r (robot, sends) VALUES ($1, ARRAY[$2::timestamptz])
-    ON CONFLICT (robot) DO UPDATE
-        SET sends = (r.sends || $2::timestamptz)[greatest(cardinality(r.sends) + 2 - $3, 1):]
-        WHERE cardinality(r.sends) < $3 OR r.sends[cardinality(r.sends) + 1 - $3] <= $2::timestamptz - $4::interval
-    RETURNING 1
-)
-SELECT true AS taken, 0::float8 AS wait FROM taken
-UNION ALL
-SELECT false, extract(epoch FROM r.sends[cardinality(r.sends) + 1 - $3] + $4::interval - $2::timestamptz)::float8
-FROM robot_sends r WHERE r.robot = $1 AND NOT EXISTS (SELECT 1 FROM taken)
+INSERT INTO robot_sends AS r (robot, sends) VALUES ($1, ARRAY[$2::timestamptz])
+ON CONFLICT (robot) DO UPDATE
+    SET sends = (r.sends || $2::timestamptz)[greatest(cardinality(r.sends) + 2 - $3, 1):]
+    WHERE cardinality(r.sends) < $3 OR r.sends[cardinality(r.sends) + 1 - $3] <= $2::timestamptz - $4::interval
+RETURNING true
+"""
+# Seconds until the oldest send that counts leaves the window.
+WAIT = """
+SELECT extract(epoch FROM sends[cardinality(sends) + 1 - $3] + $4::interval - $2::timestamptz)::float8
+FROM robot_sends WHERE robot = $1
 """
 
 
@@ -41,8 +40,9 @@ class RobotThrottle:
 
     async def take(self, robot_id: str) -> float:
         """Spend a token for one send: 0 when it may go now, else the seconds until a token comes back."""
-        row = await self._db.fetchrow(TAKE, robot_id, self._now(), self._limit, self._window)
-        if row is not None and row["taken"]:
+        now = self._now()
+        if await self._db.fetchval(TAKE, robot_id, now, self._limit, self._window):
             return 0.0
-        # Not taken. (No row: another instance created the robot's row after this statement began.)
-        return max(row["wait"] if row is not None else 0.0, 0.001)
+        wait = await self._db.fetchval(WAIT, robot_id, now, self._limit, self._window)
+        # None or nothing left to wait: a token came back in between; try again at once.
+        return max(wait or 0.0, 0.001)
