@@ -211,7 +211,9 @@ async def when_requirement_released_close_case(envelope: Envelope, *, cases: Dis
 
 
 async def flag_overdue_work_orders(*, cases: DispatchCaseRepository, clock: Clock) -> int:
-    """The periodic check: WorkOrderOverdue once per work order past its planned delivery date."""
+    """The periodic check: WorkOrderOverdue once per work order past its planned delivery date. Every
+    instance runs it; each claims its own cases (SKIP LOCKED + lease), so none is flagged twice and the
+    cases of an instance killed mid-pass are taken over when their lease ends."""
     now, today = utcnow(), today_in_shanghai(clock)
     flagged = 0
     for case in await cases.claim_overdue_candidates(today):
