@@ -191,6 +191,7 @@ async def test_dashboard_rows_use_indexes(db: PlanCheckingDatabase) -> None:
     await views.dashboard_rows(COUNTIES["150300"][2], kind=None, since=None, limit=50_001)
     await views.dashboard_rows("150300", kind="problem", since=T0 + timedelta(days=300), limit=50_001)
     await views.dashboard_rows(None, kind=None, since=T0 + timedelta(days=600), limit=50_001)
+    await views.dashboard_rows(None, kind=None, since=None, limit=50_001)
     assert_indexed(db, before, 3)
 
 
