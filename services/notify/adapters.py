@@ -1,205 +1,376 @@
-"""Notify's stores: the inbox, announcements and the durable delivery queue (one document per delivery).
+"""Notify's stores on PostgreSQL: the in-app inbox, announcements and the durable delivery queue
+(decision 0011; tables in migrations/0001_initial.py).
 
-Every state change of a delivery is a single-document write (FerretDB has no transactions), made only by
-the worker holding the delivery's permit (see DeliveryQueue). Marking a delivery sent carries its
-NotificationDelivered event in the same write (the outbox), so the event goes out exactly when the
-delivery is recorded as sent.
+Every read goes through `Database.fetch*`, so a consumer's writes join its transaction (shared.inbox) and
+the plan test sees every query. A delivery's outcome and the events it produces (NotificationDelivered,
+a dead letter) are written in one transaction, so an event goes out exactly when the delivery is recorded.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+import asyncpg
 
-from services.notify.announcements import Announcement, visible_filter
+from services.notify.announcements import Announcement
 from shared.auth import Principal
-from shared.outbox import OUTBOX_FIELD
-from shared.store import IndexSpec
+from shared.db import Database
+from shared.outbox import INSERT_OUTBOX
 
-HIDDEN = {OUTBOX_FIELD: 0, "read_by": 0, "lease_token": 0}
-INDEXES = [
-    IndexSpec("notifications", [("recipient", 1), ("created_at", -1)]),
-    IndexSpec("notifications", [("message_key", 1)]),
-    IndexSpec("announcements", [("pinned", -1), ("published_at", -1)]),
-    IndexSpec("deliveries", [("state", 1), ("next_attempt_at", 1)]),
-    IndexSpec("deliveries", [("ticket_id", 1), ("state", 1)]),
-    IndexSpec("deliveries", [("message_key", 1)]),
-    IndexSpec("delivery_permits", [("delivery", 1), ("seq", -1)]),
-]
+DELIVERY_COLUMNS = (
+    "id", "event_id", "recipient", "channel", "message_key", "ticket_id", "state", "attempts", "created_at",
+    "next_attempt_at", "reason", "scheme_version",
+)  # fmt: skip
+# What a finished attempt may set besides its state (the worker's keyword arguments to `finish`).
+OUTCOME_COLUMNS = {"next_attempt_at", "last_error", "reason", "sent_at"}
+HIDDEN = {"doc", "claimable_at"}
+DELIVERIES_CHANGED = "fiscaldesk_deliveries"
+
+
+def delivery_view(row: asyncpg.Record) -> dict[str, Any]:
+    """A delivery row as the worker, the channels and the API see it (the id as `_id`, the doc's fields)."""
+    view = {("_id" if key == "id" else key): value for key, value in row.items() if key not in HIDDEN}
+    view.update(row["doc"])
+    return view
+
+
+def public_delivery(row: asyncpg.Record) -> dict[str, Any]:
+    view = delivery_view(row)
+    view.pop("lease_token", None)
+    return view
 
 
 class NotificationRepository:
-    """The in-app inbox as its readers see it (the inbox channel writes it)."""
+    """The in-app inbox as its readers see it (the inbox channel writes it). A notification is addressed to
+    a recipient key (a user, or a role at an organisation); each user's reading is a row of their own."""
 
-    def __init__(self, collection: AsyncCollection) -> None:
-        self._collection = collection
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, notification: dict[str, Any]) -> bool:
+        """Store a notification once (its id is its delivery's); False when it was there already."""
+        columns = {"id", "recipient", "message_key", "ticket_id", "created_at"}
+        doc = {k: v for k, v in notification.items() if k not in columns}
+        return bool(
+            await self._db.fetchval(
+                "INSERT INTO notifications (id, recipient, message_key, ticket_id, created_at, doc)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true",
+                notification["id"],
+                notification["recipient"],
+                notification["message_key"],
+                notification["ticket_id"],
+                notification["created_at"],
+                doc,
+            )
+        )
 
     async def inbox(self, recipients: list[str], user_id: str, *, unread_only: bool, limit: int) -> list[dict]:
-        query: dict = {"recipient": {"$in": recipients}}
-        if unread_only:
-            query["read_by"] = {"$ne": user_id}
-        items = await self._collection.find(query).sort("created_at", -1).limit(limit).to_list()
-        return [self._public(item, user_id) for item in items]
+        """Newest first across the user's recipient keys: at most `limit` rows of each key's index range."""
+        unread = "AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = n.id)"
+        rows = await self._db.fetch(
+            f"""
+            SELECT mine.*, EXISTS (
+                SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = mine.id
+            ) AS read
+            FROM unnest($1::text[]) AS addressed(recipient)
+            CROSS JOIN LATERAL (
+                SELECT n.* FROM notifications n
+                WHERE n.recipient = addressed.recipient {unread if unread_only else ""}
+                ORDER BY n.created_at DESC LIMIT $3
+            ) AS mine
+            ORDER BY mine.created_at DESC, mine.id LIMIT $3
+            """,
+            recipients,
+            user_id,
+            limit,
+        )
+        return [self._public(row) for row in rows]
 
     async def get(self, notification_id: str, recipients: list[str], user_id: str) -> dict | None:
-        item = await self._collection.find_one({"_id": notification_id, "recipient": {"$in": recipients}})
-        return self._public(item, user_id) if item else None
+        row = await self._db.fetchrow(
+            """
+            SELECT n.*, EXISTS (
+                SELECT 1 FROM notification_reads r WHERE r.user_id = $3 AND r.notification_id = n.id
+            ) AS read
+            FROM notifications n WHERE n.id = $1 AND n.recipient = ANY($2::text[])
+            """,
+            notification_id,
+            recipients,
+            user_id,
+        )
+        return self._public(row) if row else None
 
     @staticmethod
-    def _public(item: dict, user_id: str) -> dict:
-        item["read"] = user_id in item.pop("read_by", [])
-        item.pop(OUTBOX_FIELD, None)
-        return item
+    def _public(row: asyncpg.Record) -> dict:
+        return {
+            "_id": row["id"],
+            "message_key": row["message_key"],
+            "ticket_id": row["ticket_id"],
+            "recipient": row["recipient"],
+            "created_at": row["created_at"],
+            **row["doc"],
+            "read": row["read"],
+        }
 
     async def unread_count(self, recipients: list[str], user_id: str) -> int:
-        return await self._collection.count_documents({"recipient": {"$in": recipients}, "read_by": {"$ne": user_id}})
+        """The user's notifications without a read row of theirs (index-only on both indexes)."""
+        return await self._db.fetchval(
+            """
+            SELECT count(*) FROM notifications n
+            WHERE n.recipient = ANY($1::text[])
+              AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = n.id)
+            """,
+            recipients,
+            user_id,
+        )
 
     async def mark_read(self, notification_id: str, recipients: list[str], user_id: str) -> bool:
-        result = await self._collection.update_one(
-            {"_id": notification_id, "recipient": {"$in": recipients}}, {"$addToSet": {"read_by": user_id}}
+        """Record that the user read it (once however often they ask); False when it is not theirs."""
+        return bool(
+            await self._db.fetchval(
+                """
+                WITH mine AS (SELECT id FROM notifications WHERE id = $1 AND recipient = ANY($2::text[])),
+                marked AS (
+                    INSERT INTO notification_reads (user_id, notification_id) SELECT $3, id FROM mine
+                    ON CONFLICT DO NOTHING
+                )
+                SELECT count(*) FROM mine
+                """,
+                notification_id,
+                recipients,
+                user_id,
+            )
         )
-        return result.matched_count == 1
+
+
+ANNOUNCEMENT_COLUMNS = """id, kind, title, body, links, published_at, visible_from, visible_until, pinned, created_by,
+    audience_division_prefixes, audience_org_ids, audience_roles, audience_everywhere, audience_any_role"""
+ANNOUNCEMENT_VIEW = f"SELECT {ANNOUNCEMENT_COLUMNS} FROM announcements"
 
 
 class AnnouncementRepository:
     """System announcements (通知公告); an id from an event makes a redelivery add nothing."""
 
-    def __init__(self, collection: AsyncCollection) -> None:
-        self._collection = collection
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add(self, announcement: Announcement) -> bool:
-        try:
-            await self._collection.insert_one(announcement.to_doc())
-            return True
-        except DuplicateKeyError:
-            return False
+        audience = announcement.audience.to_doc()
+        return bool(
+            await self._db.fetchval(
+                """
+                INSERT INTO announcements (
+                    id, kind, title, body, links, published_at, visible_from, visible_until, pinned, created_by,
+                    audience_division_prefixes, audience_org_ids, audience_roles, audience_everywhere,
+                    audience_any_role
+                ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                ON CONFLICT (id) DO NOTHING RETURNING true
+                """,
+                announcement.id,
+                announcement.kind,
+                announcement.title,
+                announcement.body,
+                announcement.links,
+                announcement.published_at,
+                announcement.visible_from,
+                announcement.visible_until,
+                announcement.pinned,
+                announcement.created_by,
+                audience["division_prefixes"],
+                audience["org_ids"],
+                audience["roles"],
+                audience["everywhere"],
+                audience["any_role"],
+            )
+        )
 
     async def visible_to(self, principal: Principal, now: datetime, limit: int) -> list[dict]:
-        query = visible_filter(principal, now)
-        return await self._collection.find(query).sort([("pinned", -1), ("published_at", -1)]).limit(limit).to_list()
+        """What this user may read now, pinned first: the query form of Audience.admits and visible_at."""
+        code = principal.division_code
+        prefixes = [code[:length] for length in range(1, len(code) + 1)]
+        rows = await self._db.fetch(
+            ANNOUNCEMENT_VIEW
+            + """
+            WHERE visible_from <= $1 AND (visible_until IS NULL OR visible_until > $1)
+              AND (audience_everywhere OR audience_org_ids @> ARRAY[$2::text]
+                   OR audience_division_prefixes && $3::text[])
+              AND (audience_any_role OR audience_roles && $4::text[])
+            ORDER BY pinned DESC, published_at DESC LIMIT $5
+            """,
+            now,
+            principal.org_id,
+            prefixes,
+            list(principal.roles),
+            limit,
+        )
+        return [self._doc(row) for row in rows]
 
     async def every(self, limit: int) -> list[dict]:
-        return await self._collection.find({}).sort([("published_at", -1)]).limit(limit).to_list()
+        rows = await self._db.fetch(ANNOUNCEMENT_VIEW + " ORDER BY published_at DESC LIMIT $1", limit)
+        return [self._doc(row) for row in rows]
 
     async def withdraw(self, announcement_id: str, now: datetime) -> dict | None:
-        return await self._collection.find_one_and_update(
-            {"_id": announcement_id}, {"$set": {"visible_until": now}}, return_document=ReturnDocument.AFTER
+        row = await self._db.fetchrow(
+            f"UPDATE announcements SET visible_until = $2 WHERE id = $1 RETURNING {ANNOUNCEMENT_COLUMNS}",
+            announcement_id,
+            now,
         )
+        return self._doc(row) if row else None
+
+    @staticmethod
+    def _doc(row: asyncpg.Record) -> dict:
+        """The announcement in the shape the API has always answered (Announcement.to_doc)."""
+        return {
+            "_id": row["id"],
+            "kind": row["kind"],
+            "title": row["title"],
+            "body": row["body"],
+            "links": row["links"],
+            "published_at": row["published_at"],
+            "visible_from": row["visible_from"],
+            "visible_until": row["visible_until"],
+            "pinned": row["pinned"],
+            "audience": {
+                "division_prefixes": row["audience_division_prefixes"],
+                "org_ids": row["audience_org_ids"],
+                "roles": row["audience_roles"],
+                "everywhere": row["audience_everywhere"],
+                "any_role": row["audience_any_role"],
+            },
+            "created_by": row["created_by"],
+        }
 
 
 class DeliveryQueue:
-    """The durable delivery queue. Who may send a delivery is decided by a permit: a document with the
-    unique id "<delivery>#<seq>", the next number after the delivery's last permit. Inserting it is the
-    one write FerretDB v1 makes atomic (its find-and-modify and conditional updates query first and then
-    write by id, re-checking nothing), so exactly one worker wins each number. A permit lasts a lease; a
-    worker that died leaves an expired one, and the next worker takes the number after it."""
+    """The durable delivery queue: a work queue many workers (of many instances) take from at once.
 
-    def __init__(self, collection: AsyncCollection, permits: AsyncCollection) -> None:
-        self._collection = collection
-        self._permits = permits
+    `claim` takes the most overdue claimable row with `FOR UPDATE SKIP LOCKED` (a row another worker is
+    claiming is passed over, never waited for) and gives it a lease and a new lease token in the same
+    statement. A worker that died leaves its lease to run out; the row is then claimable again and the next
+    claim replaces the token, so the dead worker's late outcome (if it was only slow) is refused.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def add_all(self, deliveries: list[dict[str, Any]]) -> int:
         """Insert what is not there yet (ids are (event, recipient, channel)); returns how many were new."""
         if not deliveries:
             return 0
-        try:
-            result = await self._collection.insert_many(deliveries, ordered=False)
-            return len(result.inserted_ids)
-        except BulkWriteError as error:
-            others = [e for e in error.details.get("writeErrors", []) if e.get("code") != 11000]
-            if others:
-                raise
-            return error.details.get("nInserted", 0)
-
-    @staticmethod
-    def _claimable(doc: dict | None, now: datetime) -> bool:
-        if doc is None:
-            return False
-        if doc["state"] == "pending":
-            return doc["next_attempt_at"] is not None and doc["next_attempt_at"] <= now
-        return doc["state"] == "sending" and doc.get("lease_until") is not None and doc["lease_until"] <= now
+        rows = [
+            {**{c: d.get("_id" if c == "id" else c) for c in DELIVERY_COLUMNS}, "doc": _doc_of(d)} for d in deliveries
+        ]
+        return await self._db.fetchval(
+            """
+            WITH added AS (
+                INSERT INTO deliveries (
+                    id, event_id, recipient, channel, message_key, ticket_id, state, attempts, created_at,
+                    next_attempt_at, reason, scheme_version, doc
+                )
+                SELECT id, event_id, recipient, channel, message_key, ticket_id, state, attempts, created_at,
+                       next_attempt_at, reason, scheme_version, doc
+                FROM jsonb_to_recordset($1::jsonb) AS planned(
+                    id text, event_id text, recipient text, channel text, message_key text, ticket_id text,
+                    state text, attempts integer, created_at timestamptz, next_attempt_at timestamptz,
+                    reason text, scheme_version integer, doc jsonb
+                )
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            )
+            SELECT count(*) FROM added
+            """,
+            rows,
+        )
 
     async def claim(self, now: datetime, lease_seconds: float, worker: str) -> dict | None:
         """Take the most overdue claimable delivery: pending and due, or sending with an expired lease."""
-        candidates = await (
-            self._collection.find(
-                {
-                    "$or": [
-                        {"state": "pending", "next_attempt_at": {"$lte": now}},
-                        {"state": "sending", "lease_until": {"$lte": now}},
-                    ]
-                },
-                {"_id": 1},
+        row = await self._db.fetchrow(
+            """
+            UPDATE deliveries SET state = 'sending', lease_until = $1 + make_interval(secs => $2),
+                   lease_token = gen_random_uuid()::text, claimed_by = $3, claims = claims + 1
+            WHERE id = (
+                SELECT id FROM deliveries WHERE claimable_at <= $1
+                ORDER BY claimable_at LIMIT 1 FOR UPDATE SKIP LOCKED
             )
-            .sort("next_attempt_at", 1)
-            .limit(32)
-            .to_list()
+            RETURNING *
+            """,
+            now,
+            float(lease_seconds),
+            worker,
         )
-        for candidate in candidates:
-            if claimed := await self._try_claim(candidate["_id"], now, lease_seconds, worker):
-                return claimed
-        return None
-
-    async def _try_claim(self, delivery_id: str, now: datetime, lease_seconds: float, worker: str) -> dict | None:
-        last = await self._permits.find_one({"delivery": delivery_id}, sort=[("seq", -1)])
-        if last and not last.get("done") and last["until"] > now:
-            return None  # another worker holds it
-        seq = last["seq"] + 1 if last else 0
-        until = now + timedelta(seconds=lease_seconds)
-        permit = {"_id": f"{delivery_id}#{seq}", "delivery": delivery_id, "seq": seq, "until": until, "worker": worker}
-        try:
-            await self._permits.insert_one(permit)
-        except DuplicateKeyError:
-            return None  # another worker won this number
-        fresh = await self._collection.find_one({"_id": delivery_id})
-        if not self._claimable(fresh, now):
-            # Its last holder finished it after we looked: nothing to do.
-            await self._permits.update_one({"_id": permit["_id"]}, {"$set": {"done": True}})
-            return None
-        claim = {"state": "sending", "lease_until": until, "lease_token": permit["_id"], "claimed_by": worker}
-        await self._collection.update_one({"_id": delivery_id}, {"$set": claim, "$inc": {"claims": 1}})
-        return {**fresh, **claim}
+        return delivery_view(row) if row else None
 
     async def finish(
         self, delivery: dict, *, state: str, now: datetime, attempted: bool, outbox: list | None = None, **fields: Any
     ) -> bool:
-        """Record the outcome while this worker's permit is the delivery's latest; False when it lost it."""
-        latest = await self._permits.find_one({"delivery": delivery["_id"]}, sort=[("seq", -1)])
-        if latest is None or latest["_id"] != delivery["lease_token"]:
-            return False
-        update: dict[str, Any] = {
-            "$set": {"state": state, "lease_until": None, "updated_at": now, **fields},
-            "$inc": {"attempts": 1 if attempted else 0},
-        }
-        if outbox:
-            update["$push"] = {OUTBOX_FIELD: {"$each": outbox}}
-        await self._collection.update_one({"_id": delivery["_id"]}, update)
-        if state == "pending":
-            await self._permits.update_one({"_id": latest["_id"]}, {"$set": {"done": True}})
-        else:
-            await self._permits.delete_many({"delivery": delivery["_id"]})
-        return True
+        """Record the outcome (and its outbox entries) while this claim is the delivery's latest; False when
+        the lease ran out and another worker claimed it since."""
+        unknown = set(fields) - OUTCOME_COLUMNS
+        if unknown:
+            raise ValueError(f"not an outcome of a delivery: {sorted(unknown)}")
+        names = sorted(fields)
+        sets = "".join(f", {name} = ${index}" for index, name in enumerate(names, start=6))
+        async with self._db.transaction() as conn:
+            recorded = await self._db.fetchval(
+                f"""
+                UPDATE deliveries SET state = $3, lease_until = NULL, lease_token = NULL, updated_at = $4,
+                       attempts = attempts + $5{sets}
+                WHERE id = $1 AND lease_token = $2 RETURNING true
+                """,
+                delivery["_id"],
+                delivery["lease_token"],
+                state,
+                now,
+                1 if attempted else 0,
+                *(fields[name] for name in names),
+            )
+            if recorded and outbox:
+                await conn.executemany(INSERT_OUTBOX, [(e["id"], e["topic"], e["key"], e["envelope"]) for e in outbox])
+        return bool(recorded)
 
-    async def find(self, query: dict[str, Any], limit: int) -> list[dict]:
-        return await self._collection.find(query, HIDDEN).sort("created_at", -1).limit(limit).to_list()
+    async def find(
+        self, *, ticket_id: str | None = None, state: str | None = None, channel: str | None = None, limit: int
+    ) -> list[dict]:
+        """Delivery records, newest first, narrowed by any of ticket, state and channel (each indexed)."""
+        given = {"ticket_id": ticket_id, "state": state, "channel": channel}
+        conditions = [(column, value) for column, value in given.items() if value is not None]
+        where = " AND ".join(f"{column} = ${n}" for n, (column, _) in enumerate(conditions, start=2))
+        rows = await self._db.fetch(
+            f"SELECT * FROM deliveries {'WHERE ' + where if where else ''} ORDER BY created_at DESC LIMIT $1",
+            limit,
+            *(value for _, value in conditions),
+        )
+        return [public_delivery(row) for row in rows]
 
     async def of_message(self, message_key: str) -> list[dict]:
-        return await self._collection.find({"message_key": message_key}, HIDDEN).sort("channel", 1).to_list()
+        rows = await self._db.fetch("SELECT * FROM deliveries WHERE message_key = $1 ORDER BY channel", message_key)
+        return [public_delivery(row) for row in rows]
 
     async def requeue(self, delivery_id: str, now: datetime) -> dict | None:
         """An administrator sends a failed, permanent or skipped delivery again (attempts start over).
-        Not a race with the worker: it never claims a delivery in these states."""
-        return await self._collection.find_one_and_update(
-            {"_id": delivery_id, "state": {"$in": ["failed", "permanent", "skipped"]}},
-            {"$set": {"state": "pending", "next_attempt_at": now, "attempts": 0, "reason": None}},
-            return_document=ReturnDocument.AFTER,
+        Not a race with the workers: they never claim a delivery in these states."""
+        row = await self._db.fetchrow(
+            """
+            UPDATE deliveries SET state = 'pending', next_attempt_at = $2, attempts = 0, reason = NULL
+            WHERE id = $1 AND state IN ('failed', 'permanent', 'skipped') RETURNING *
+            """,
+            delivery_id,
+            now,
         )
+        return public_delivery(row) if row else None
 
     async def next_due(self) -> datetime | None:
-        """When the earliest pending delivery is due (tests drive a manual clock with it)."""
-        pending = await self._collection.find_one({"state": "pending"}, sort=[("next_attempt_at", 1)])
-        sending = await self._collection.find_one({"state": "sending"}, sort=[("lease_until", 1)])
-        times = [d[k] for d, k in ((pending, "next_attempt_at"), (sending, "lease_until")) if d and d.get(k)]
-        return min(times, default=None)
+        """When the earliest delivery becomes claimable (tests drive a manual clock with it)."""
+        return await self._db.fetchval(
+            "SELECT claimable_at FROM deliveries WHERE claimable_at IS NOT NULL ORDER BY claimable_at LIMIT 1"
+        )
+
+    async def listen(self, wake: Any) -> asyncpg.Connection:
+        """A connection of its own that calls `wake()` whenever deliveries were added (any instance)."""
+        conn = await asyncpg.connect(self._db.url)
+        await conn.add_listener(DELIVERIES_CHANGED, lambda *_: wake())
+        return conn
+
+
+def _doc_of(delivery: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a planned delivery that nothing filters or sorts on (texts, robot, openid, …)."""
+    return {k: v for k, v in delivery.items() if k not in DELIVERY_COLUMNS and k != "_id"}

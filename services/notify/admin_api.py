@@ -57,8 +57,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
     ) -> list[dict]:
         """Delivery records, newest first, with attempts, next attempt and the reason of a failure."""
         require_reader_of_config(user)
-        query = {k: v for k, v in {"ticket_id": ticket_id, "state": state, "channel": channel}.items() if v}
-        return await notify.queue.find(query, limit)
+        return await notify.queue.find(ticket_id=ticket_id or None, state=state, channel=channel, limit=limit)
 
     @router.post("/deliveries/{delivery_id}/retry")
     async def retry_delivery(delivery_id: str, user: CurrentUser) -> dict:
@@ -67,7 +66,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
         if (doc := await notify.queue.requeue(delivery_id, utcnow())) is None:
             raise DomainError("not_retryable", "该投递不存在或不处于失败状态 (no failed delivery with this id)")
         notify.wake()
-        return {k: v for k, v in doc.items() if k not in ("outbox", "lease_token")}
+        return doc
 
     @router.get("/notify/robots")
     async def robots(user: CurrentUser) -> list[dict]:

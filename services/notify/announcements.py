@@ -32,7 +32,7 @@ class Audience:
         return placed and (not self.roles or principal.has_role(*self.roles))
 
     def to_doc(self) -> dict[str, Any]:
-        # The two flags let the database answer "everyone" without matching empty arrays.
+        # The two flags let the database answer "everyone" / "any role" without looking into empty arrays.
         return {
             "division_prefixes": list(self.division_prefixes),
             "org_ids": list(self.org_ids),
@@ -73,26 +73,6 @@ class Announcement:
             "audience": self.audience.to_doc(),
             "created_by": self.created_by,
         }
-
-
-def visible_filter(principal: Principal, now: datetime) -> dict[str, Any]:
-    """The database filter for "announcements this user may read now", the query form of admits/visible_at."""
-    code = principal.division_code
-    prefixes = [code[:length] for length in range(1, len(code) + 1)]
-    return {
-        "$and": [
-            {"visible_from": {"$lte": now}},
-            {"$or": [{"visible_until": None}, {"visible_until": {"$gt": now}}]},
-            {
-                "$or": [
-                    {"audience.everywhere": True},
-                    {"audience.org_ids": principal.org_id},
-                    {"audience.division_prefixes": {"$in": prefixes}},
-                ]
-            },
-            {"$or": [{"audience.any_role": True}, {"audience.roles": {"$in": principal.roles}}]},
-        ]
-    }
 
 
 # The events that become system announcements by themselves (announcement_for).

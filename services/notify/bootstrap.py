@@ -3,13 +3,11 @@
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.adapters import INDEXES, AnnouncementRepository, DeliveryQueue, NotificationRepository
+from services.notify.adapters import AnnouncementRepository, DeliveryQueue, NotificationRepository
 from services.notify.admin_api import build_admin_router
 from services.notify.channels import Channel
 from services.notify.channels.inbox import InboxChannel
@@ -20,35 +18,34 @@ from services.notify.entrypoints import build_router, subscribe
 from services.notify.handlers import Notify, when_robot_rejected_disable_and_alert, when_wechat_user_unreachable
 from services.notify.seed import seed
 from services.notify.settings import NotifySettings
-from services.notify.throttle import INDEX as THROTTLE_INDEX
 from services.notify.throttle import RobotThrottle
 from services.notify.worker import DeliveryWorker
+from shared.db import Database
 from shared.events import utcnow
 from shared.runtime import Runtime
 from shared.web import create_app
 
 
-def build_notify(db: AsyncDatabase, deliveries: Any = None, scheme_cache_seconds: float = 0.0) -> Notify:
-    """The stores; `deliveries` is the runtime's aggregate collection, so the delivery worker's updates and
-    the outbox relay's wait for each other (shared.store.SerializedCollection, decision 0002)."""
+def build_notify(db: Database, scheme_cache_seconds: float = 0.0) -> Notify:
+    """The stores, all on the service's PostgreSQL database."""
     return Notify(
-        queue=DeliveryQueue(deliveries if deliveries is not None else db["deliveries"], db["delivery_permits"]),
-        inbox=NotificationRepository(db["notifications"]),
-        announcements=AnnouncementRepository(db["announcements"]),
-        schemes=SchemeStore(db["scheme_versions"], scheme_cache_seconds),
-        robots=RobotStore(db["robots"]),
-        preferences=PreferenceStore(db["preferences"]),
+        queue=DeliveryQueue(db),
+        inbox=NotificationRepository(db),
+        announcements=AnnouncementRepository(db),
+        schemes=SchemeStore(db, scheme_cache_seconds),
+        robots=RobotStore(db),
+        preferences=PreferenceStore(db),
     )
 
 
 def build_channels(
-    settings: NotifySettings, notify: Notify, db: AsyncDatabase, http: httpx.AsyncClient, now: Callable[[], datetime]
+    settings: NotifySettings, notify: Notify, db: Database, http: httpx.AsyncClient, now: Callable[[], datetime]
 ) -> dict[str, Channel]:
     """The inbox always; WeCom and WeChat when their base URLs (and WeChat's credentials) are set."""
-    channels: dict[str, Channel] = {"inbox": InboxChannel(db["notifications"])}
+    channels: dict[str, Channel] = {"inbox": InboxChannel(notify.inbox)}
     if settings.wecom_enabled:
         window = WINDOW_SECONDS + settings.wecom_window_margin_seconds
-        throttle = RobotThrottle(db["robot_sends"], now, settings.wecom_robot_per_minute, window)
+        throttle = RobotThrottle(db, now, settings.wecom_robot_per_minute, window)
         disable = partial(when_robot_rejected_disable_and_alert, notify=notify)
         channels["wecom"] = WeComRobotChannel(http, settings.wecom_base_url or "", notify.robots.get, throttle, disable)
     if settings.wechat_enabled and settings.wechat_secret:
@@ -80,13 +77,10 @@ class Delivering:
 def create_service(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = Runtime(settings)
-    runtime.index(*INDEXES, THROTTLE_INDEX)
-    # The deliveries carry their NotificationDelivered events (and dead letters) in their outbox.
-    notify = build_notify(
-        runtime.db, deliveries=runtime.aggregates("deliveries"), scheme_cache_seconds=settings.scheme_cache_seconds
-    )
+    db = runtime.use_postgres()
+    notify = build_notify(db, scheme_cache_seconds=settings.scheme_cache_seconds)
     http = httpx.AsyncClient(timeout=settings.delivery_http_timeout_seconds)
-    channels = build_channels(settings, notify, runtime.db, http, utcnow)
+    channels = build_channels(settings, notify, db, http, utcnow)
     worker = DeliveryWorker(notify.queue, channels, runtime.outbox, runtime.topics.dead_letter, settings, utcnow)
     notify.wake = worker.wake
     runtime.background.append(Delivering(worker, http))  # type: ignore[arg-type]

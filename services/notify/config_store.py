@@ -1,19 +1,20 @@
-"""What administrators and users configure: the versioned scheme, WeCom robots, personal preferences.
+"""What administrators and users configure: the versioned scheme, WeCom robots, personal preferences
+(PostgreSQL, decision 0011).
 
-Scheme versions are documents with an integer `_id`; saving version n+1 is one insert, and the unique id
-makes two administrators saving on the same base version conflict instead of overwriting each other.
+Scheme versions are rows numbered by `version` and never changed; saving version n+1 is one insert that
+only happens while n is the newest, and the primary key makes two administrators saving on the same base
+version conflict (one wins, the other gets 409) instead of overwriting each other.
 """
 
 from datetime import datetime, time
 from time import monotonic
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+import asyncpg
 
-from services.notify.domain import Preferences, Robot
+from services.notify.domain import Preferences, Robot, division_of
 from services.notify.scheme import Rule
+from shared.db import Database
 from shared.errors import DomainError
 
 
@@ -21,23 +22,37 @@ class SchemeConflict(DomainError):
     status_code = 409
 
 
+def _changed(active: int | None) -> SchemeConflict:
+    return SchemeConflict(
+        "scheme_changed",
+        f"通知方案已被修改，当前版本为 {active or 0}，请刷新后重试 (the scheme changed)",
+        field="base_version",
+    )
+
+
+# The next version, only while `$1 - 1` is the newest (or, for version 1, while there is none).
+INSERT_NEXT_VERSION = """
+    INSERT INTO scheme_versions (version, events, created_by, created_at, note)
+    SELECT $1, $2, $3, $4, $5
+    WHERE coalesce((SELECT max(version) FROM scheme_versions), 0) = $1 - 1
+    ON CONFLICT (version) DO NOTHING
+    RETURNING version, events, created_by, created_at, note
+"""
+
+
 class SchemeStore:
     """The scheme's versions. The active rules are read for every event, so they are kept in memory for
     `cache_seconds`: a version saved here applies at once, one saved by another notify instance within
     that time (FD_SCHEME_CACHE_SECONDS)."""
 
-    def __init__(self, collection: AsyncCollection, cache_seconds: float = 0.0) -> None:
-        self._collection = collection
+    def __init__(self, db: Database, cache_seconds: float = 0.0) -> None:
+        self._db = db
         self._cache_seconds = cache_seconds
         self._cached: tuple[float, int, dict[str, list[Rule]]] | None = None
 
     async def seed(self, rules: dict[str, list[Rule]], now: datetime) -> bool:
         """Version 1 from the code's defaults when there is no version yet; False when there was one."""
-        try:
-            await self._collection.insert_one(self._doc(1, rules, "system", "初始方案 (seeded from the code)", now))
-            return True
-        except DuplicateKeyError:
-            return False
+        return await self._insert(1, rules, "system", "初始方案 (seeded from the code)", now) is not None
 
     async def add_new_defaults(self, defaults: dict[str, list[Rule]], now: datetime) -> list[str]:
         """An upgrade brought rules for event types the active scheme has never named: a new version adds
@@ -52,14 +67,13 @@ class SchemeStore:
         events = {e: [Rule.model_validate(r) for r in rs] for e, rs in active["events"].items()} | missing
         note = f"新增默认规则：{'、'.join(sorted(missing))} (defaults added by an upgrade)"
         self._cached = None
-        try:
-            await self._collection.insert_one(self._doc(active["_id"] + 1, events, "system", note, now))
-        except DuplicateKeyError:
+        if await self._insert(active["_id"] + 1, events, "system", note, now) is None:
             return []
         return sorted(missing)
 
     async def active(self) -> dict | None:
-        return await self._collection.find_one({}, sort=[("_id", -1)])
+        row = await self._db.fetchrow("SELECT * FROM scheme_versions ORDER BY version DESC LIMIT 1")
+        return self._view(row) if row else None
 
     async def active_rules(self) -> tuple[int, dict[str, list[Rule]]]:
         if self._cached and monotonic() - self._cached[0] < self._cache_seconds:
@@ -72,95 +86,142 @@ class SchemeStore:
         return doc["_id"], rules
 
     async def version(self, number: int) -> dict | None:
-        return await self._collection.find_one({"_id": number})
+        row = await self._db.fetchrow("SELECT * FROM scheme_versions WHERE version = $1", number)
+        return self._view(row) if row else None
 
     async def history(self, limit: int) -> list[dict]:
-        fields = {"events": 0}
-        return await self._collection.find({}, fields).sort("_id", -1).limit(limit).to_list()
+        rows = await self._db.fetch(
+            "SELECT version, created_by, created_at, note FROM scheme_versions ORDER BY version DESC LIMIT $1", limit
+        )
+        return [self._view(row) for row in rows]
 
     async def save(self, base_version: int, event_type: str, rules: list[Rule], by: str, note: str, now: datetime):
         """A new version: the base version with `event_type`'s rules replaced (an empty list: nobody told)."""
         base = await self.version(base_version)
-        active = await self.active()
-        if base is None or active is None or active["_id"] != base_version:
-            raise SchemeConflict(
-                "scheme_changed",
-                f"通知方案已被修改，当前版本为 {active['_id'] if active else 0}，请刷新后重试 (the scheme changed)",
-                field="base_version",
-            )
+        if base is None:
+            raise _changed((await self.active() or {}).get("_id"))
         events = {e: [Rule.model_validate(r) for r in rs] for e, rs in base["events"].items()}
         events[event_type] = rules
-        doc = self._doc(base_version + 1, events, by, note, now)
         self._cached = None
-        try:
-            await self._collection.insert_one(doc)
-        except DuplicateKeyError as error:
-            raise SchemeConflict(
-                "scheme_changed", "通知方案刚被他人修改，请刷新后重试", field="base_version"
-            ) from error
+        doc = await self._insert(base_version + 1, events, by, note, now)
+        if doc is None:  # a newer version exists, or another administrator saved on this base just now
+            raise _changed((await self.active() or {}).get("_id"))
         return doc
 
+    async def _insert(
+        self, number: int, events: dict[str, list[Rule]], by: str, note: str, now: datetime
+    ) -> dict | None:
+        dumped = {e: [r.model_dump(mode="json") for r in rules] for e, rules in events.items()}
+        row = await self._db.fetchrow(INSERT_NEXT_VERSION, number, dumped, by, now, note)
+        return self._view(row) if row else None
+
     @staticmethod
-    def _doc(number: int, events: dict[str, list[Rule]], by: str, note: str, now: datetime) -> dict[str, Any]:
-        return {
-            "_id": number,
-            "version": number,
-            "events": {e: [r.model_dump(mode="json") for r in rules] for e, rules in events.items()},
-            "created_by": by,
-            "created_at": now,
-            "note": note,
-        }
+    def _view(row: asyncpg.Record) -> dict[str, Any]:
+        """A version as the API has always shown it (the number as `_id` and as `version`)."""
+        return {"_id": row["version"], **dict(row.items())}
+
+
+ROBOT_FIELDS = ("name", "key", "org_ids", "division_prefix", "msgtype", "enabled", "disabled_reason", "disabled_at")
 
 
 class RobotStore:
     """WeCom group robots. The key is the robot's secret (whoever has it can post to the group)."""
 
-    def __init__(self, collection: AsyncCollection) -> None:
-        self._collection = collection
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def seed(self, robots: list[dict[str, Any]]) -> int:
-        if await self._collection.count_documents({}, limit=1):
-            return 0
-        added = 0
-        for robot in robots:
-            try:
-                await self._collection.insert_one(robot)
-                added += 1
-            except DuplicateKeyError:
-                pass
-        return added
+        """The demo's robots, only into a database that has none (two instances starting: once)."""
+        return await self._db.fetchval(
+            """
+            WITH added AS (
+                INSERT INTO robots (id, name, key, org_ids, division_prefix, msgtype, enabled)
+                SELECT id, name, key, org_ids, division_prefix, msgtype, enabled
+                FROM jsonb_to_recordset($1::jsonb) AS r(
+                    id text, name text, key text, org_ids text[], division_prefix text, msgtype text, enabled boolean
+                )
+                WHERE NOT EXISTS (SELECT 1 FROM robots)
+                ON CONFLICT (id) DO NOTHING RETURNING 1
+            )
+            SELECT count(*) FROM added
+            """,
+            [{"id": r["_id"], **{k: v for k, v in r.items() if k != "_id"}} for r in robots],
+        )
 
     async def get(self, robot_id: str) -> dict | None:
-        return await self._collection.find_one({"_id": robot_id})
+        row = await self._db.fetchrow("SELECT * FROM robots WHERE id = $1", robot_id)
+        return self._view(row) if row else None
 
-    async def every(self) -> list[dict]:
-        return await self._collection.find({}).sort("_id", 1).to_list()
+    async def every(self, limit: int = 1000) -> list[dict]:
+        """The robots for the administrators' list (a region has a few per league/city at most)."""
+        return [self._view(row) for row in await self._db.fetch("SELECT * FROM robots ORDER BY id LIMIT $1", limit)]
 
-    async def routing(self) -> list[Robot]:
-        return [
-            Robot(r["_id"], r["name"], tuple(r.get("org_ids", [])), r.get("division_prefix"), r.get("enabled", True))
-            for r in await self.every()
-        ]
+    async def routing(self, org_ids: list[str], *, every_group: bool = False) -> list[Robot]:
+        """The enabled robots that could carry messages to these organisations: named for one of them, or
+        covering its division by prefix (domain.robot_for picks); with `every_group`, all of them (a release
+        is posted to every group, 第六条八)."""
+        if every_group:
+            rows = await self._db.fetch("SELECT * FROM robots WHERE enabled ORDER BY id")
+        else:
+            prefixes = sorted({code[:n] for org in org_ids if (code := division_of(org)) for n in range(1, 7)})
+            rows = await self._db.fetch(
+                """
+                SELECT * FROM robots
+                WHERE enabled AND (org_ids && $1::text[] OR division_prefix = ANY($2::text[]))
+                ORDER BY id
+                """,
+                org_ids,
+                prefixes,
+            )
+        return [Robot(r["id"], r["name"], tuple(r["org_ids"]), r["division_prefix"], r["enabled"]) for r in rows]
 
     async def add(self, robot: dict[str, Any]) -> bool:
-        try:
-            await self._collection.insert_one(robot)
-            return True
-        except DuplicateKeyError:
-            return False
+        return bool(
+            await self._db.fetchval(
+                "INSERT INTO robots (id, name, key, org_ids, division_prefix, msgtype, enabled)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING true",
+                robot["_id"],
+                robot["name"],
+                robot["key"],
+                list(robot.get("org_ids") or []),
+                robot.get("division_prefix"),
+                robot.get("msgtype", "markdown"),
+                robot.get("enabled", True),
+            )
+        )
 
     async def update(self, robot_id: str, changes: dict[str, Any]) -> dict | None:
-        return await self._collection.find_one_and_update(
-            {"_id": robot_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
+        """Set the given fields in one statement (fields not given stay as they are)."""
+        unknown = set(changes) - set(ROBOT_FIELDS)
+        if unknown:
+            raise ValueError(f"not a field of a robot: {sorted(unknown)}")
+        names = [name for name in ROBOT_FIELDS if name in changes]
+        if not names:
+            return await self.get(robot_id)
+        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(names, start=2))
+        row = await self._db.fetchrow(
+            f"UPDATE robots SET {sets} WHERE id = $1 RETURNING *", robot_id, *(changes[name] for name in names)
         )
+        return self._view(row) if row else None
 
     async def disable(self, robot_id: str, reason: str, now: datetime) -> bool:
         """True for the one caller that turned an enabled robot off (so one alert is raised)."""
-        result = await self._collection.update_one(
-            {"_id": robot_id, "enabled": True},
-            {"$set": {"enabled": False, "disabled_reason": reason, "disabled_at": now}, "$inc": {"disabled_count": 1}},
+        return bool(
+            await self._db.fetchval(
+                """
+                UPDATE robots SET enabled = false, disabled_reason = $2, disabled_at = $3,
+                       disabled_count = disabled_count + 1
+                WHERE id = $1 AND enabled RETURNING true
+                """,
+                robot_id,
+                reason,
+                now,
+            )
         )
-        return result.modified_count == 1
+
+    @staticmethod
+    def _view(row: asyncpg.Record) -> dict[str, Any]:
+        return {"_id": row["id"], **{k: v for k, v in row.items() if k != "id"}}
 
 
 def _clock(value: str | None) -> time | None:
@@ -168,15 +229,22 @@ def _clock(value: str | None) -> time | None:
 
 
 class PreferenceStore:
-    def __init__(self, collection: AsyncCollection) -> None:
-        self._collection = collection
+    """Each user's choices as they sent them (a JSON document per user, merged field by field)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def get(self, user_id: str) -> dict:
-        return await self._collection.find_one({"_id": user_id}) or {"_id": user_id, "channels": {}}
+        row = await self._db.fetchrow("SELECT user_id, doc, updated_at FROM preferences WHERE user_id = $1", user_id)
+        return self._view(row) if row else {"_id": user_id, "channels": {}}
 
     async def for_users(self, user_ids: list[str]) -> dict[str, Preferences]:
-        docs = await self._collection.find({"_id": {"$in": user_ids}}).to_list() if user_ids else []
-        return {doc["_id"]: self.preferences(doc) for doc in docs}
+        if not user_ids:
+            return {}
+        rows = await self._db.fetch(
+            "SELECT user_id, doc, updated_at FROM preferences WHERE user_id = ANY($1::text[])", user_ids
+        )
+        return {row["user_id"]: self.preferences(self._view(row)) for row in rows}
 
     @staticmethod
     def preferences(doc: dict) -> Preferences:
@@ -191,17 +259,33 @@ class PreferenceStore:
         )
 
     async def save(self, user_id: str, changes: dict[str, Any], now: datetime) -> dict:
+        """Merge the fields sent into the user's document in one statement (concurrent saves both count)."""
         if "wechat_openid" in changes:
             changes = {**changes, "wechat_unreachable": None}
-        return await self._collection.find_one_and_update(
-            {"_id": user_id},
-            {"$set": {**changes, "updated_at": now}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
+        row = await self._db.fetchrow(
+            """
+            INSERT INTO preferences (user_id, doc, updated_at) VALUES ($1, $2, $3)
+            ON CONFLICT (user_id) DO UPDATE SET doc = preferences.doc || EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+            RETURNING user_id, doc, updated_at
+            """,
+            user_id,
+            changes,
+            now,
         )
+        return self._view(row)
 
     async def mark_unreachable(self, user_id: str, openid: str, reason: str) -> None:
         """43004/43101: this openid will not receive our messages; stop planning WeChat for it."""
-        await self._collection.update_one(
-            {"_id": user_id, "wechat_openid": openid}, {"$set": {"wechat_unreachable": reason}}
+        await self._db.fetchval(
+            """
+            UPDATE preferences SET doc = doc || jsonb_build_object('wechat_unreachable', $3::text)
+            WHERE user_id = $1 AND doc->>'wechat_openid' = $2 RETURNING true
+            """,
+            user_id,
+            openid,
+            reason,
         )
+
+    @staticmethod
+    def _view(row: asyncpg.Record) -> dict[str, Any]:
+        return {"_id": row["user_id"], **row["doc"], "updated_at": row["updated_at"]}

@@ -7,7 +7,7 @@ from datetime import datetime
 from services.notify.adapters import AnnouncementRepository, DeliveryQueue, NotificationRepository
 from services.notify.announcements import ANNOUNCED, announcement_for
 from services.notify.config_store import PreferenceStore, RobotStore, SchemeStore
-from services.notify.domain import Channels, Message, Recipient, addressed_to, messages_for, plan_deliveries
+from services.notify.domain import ALL_GROUPS, Channels, Message, Recipient, addressed_to, messages_for, plan_deliveries
 from services.notify.scheme import INBOX, Rule, rule_errors
 from services.notify.scheme_defaults import IT_DIVISION_ORG
 from services.notify.seed import seed
@@ -46,9 +46,9 @@ async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> 
     messages = messages_for(envelope, rules)
     if messages:
         users = [m.recipient.user_id for m in messages if m.recipient.user_id]
-        channels = Channels(
-            notify.enabled, await notify.robots.routing(), await notify.preferences.for_users(users), version
-        )
+        orgs = sorted({m.recipient.org_id for m in messages if m.recipient.org_id and m.recipient != ALL_GROUPS})
+        robots = await notify.robots.routing(orgs, every_group=any(m.recipient == ALL_GROUPS for m in messages))
+        channels = Channels(notify.enabled, robots, await notify.preferences.for_users(users), version)
         if await notify.queue.add_all(plan_deliveries(messages, channels, now)):
             notify.wake()
     if announcement := announcement_for(envelope, now):

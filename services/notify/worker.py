@@ -1,9 +1,13 @@
 """The delivery worker: claims due deliveries from the queue and sends each through its channel.
 
-Claiming is atomic (pending → sending with a lease), so two workers, or a worker and its own restart,
-never hold the same delivery. A delivery whose worker died is claimed again when its lease runs out. The
-one window left: the platform accepted a message and the process died before the `sent` write that
-follows the HTTP answer at once. WeChat closes it with client_msg_id; a WeCom robot may then post twice.
+Claiming is atomic (pending → sending with a lease, FOR UPDATE SKIP LOCKED), so two workers, of one
+instance or of several, never hold the same delivery. A delivery whose worker died is claimed again when
+its lease runs out, and only the latest claim may record the outcome. The one window left: the platform
+accepted a message and the process died before the `sent` write that follows the HTTP answer at once.
+WeChat closes it with client_msg_id; a WeCom robot may then post twice.
+
+New deliveries wake the workers of every instance (LISTEN on the queue's channel); polling every
+`delivery_poll_seconds` finds retries that came due and stands in while the listening connection is down.
 
 Retries back off exponentially with jitter; one that runs out of attempts is failed and dead-lettered
 (state `failed`, a record on the dead-letter topic, listed by GET /api/deliveries?state=failed).
@@ -14,6 +18,7 @@ import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -55,6 +60,7 @@ class DeliveryWorker:
         self._id = f"worker-{new_id()[:8]}"
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._listener: Any = None
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -67,10 +73,30 @@ class DeliveryWorker:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._stop_listening()
+
+    async def _listen(self) -> None:
+        """(Re)open the connection that wakes this worker when deliveries are added anywhere."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._stop_listening()
+        try:
+            self._listener = await self._queue.listen(self.wake)
+        except Exception as error:  # noqa: BLE001 - polling goes on; the next pass connects again
+            log.warning("delivery listener not connected", error=repr(error))
+
+    async def _stop_listening(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            try:
+                await asyncio.wait_for(listener.close(), timeout=2)
+            except Exception:  # noqa: BLE001 - a dead connection
+                listener.terminate()
 
     async def _run(self) -> None:
         while True:
             try:
+                await self._listen()
                 await self.drain()
             except asyncio.CancelledError:
                 raise

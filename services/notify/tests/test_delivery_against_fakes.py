@@ -1,26 +1,24 @@
 """The delivery queue, the worker and the real channels against the local fakes of WeCom and WeChat over
-real HTTP, with the real database (the test stack's FerretDB). A manual clock, shared by the worker and
-the fakes, stands in for minutes of waiting: the test moves it to the next delivery that is due."""
+real HTTP, with the real database (a scratch PostgreSQL database of the test cluster, emptied for each
+test). A manual clock, shared by the worker and the fakes, stands in for minutes of waiting: the test
+moves it to the next delivery that is due."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from uuid import uuid4
 
 import httpx
+import pytest
 
-from infra.launcher import Stack
-from services.notify.adapters import INDEXES
 from services.notify.bootstrap import build_channels, build_notify
 from services.notify.handlers import Notify, when_procedure_event_notify
 from services.notify.scheme_defaults import default_rules
 from services.notify.settings import NotifySettings
-from services.notify.throttle import INDEX as THROTTLE_INDEX
 from services.notify.worker import DeliveryWorker
+from shared.db import Database
 from shared.events import SYSTEM, Envelope, RequirementRejected, ReviewTaskOpened, WorkOrderOverdue
 from shared.outbox import OutboxWriter
-from shared.store import ensure_indexes, make_client
 from shared.topics import Topics
 from tests.fakes import FakeServer, FakeWeChat, FakeWeCom, ManualClock
 
@@ -48,34 +46,18 @@ class Harness:
 
     async def states(self, channel: str) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for doc in await self.notify.queue.find({"channel": channel}, 10_000):
+        for doc in await self.notify.queue.find(channel=channel, limit=10_000):
             counts[doc["state"]] = counts.get(doc["state"], 0) + 1
         return counts
 
 
-def against_store(scenario: Callable[..., Awaitable[None]]) -> Callable[[Stack], None]:
-    """A test that runs `scenario(db, http)` in its own event loop, on a throw-away database of the stack."""
-
-    def test(stack: Stack) -> None:
-        async def main() -> None:
-            client = make_client(stack.mongodb_url)
-            database = client[f"{stack.db_prefix}_notify_it_{uuid4().hex[:8]}"]
-            await ensure_indexes(database, [*INDEXES, THROTTLE_INDEX])
-            try:
-                async with httpx.AsyncClient(timeout=5) as http:
-                    await scenario(database, http)
-            finally:
-                await client.drop_database(database.name)
-                await client.close()
-
-        asyncio.run(main())
-
-    test.__name__ = test.__qualname__ = scenario.__name__
-    test.__doc__ = scenario.__doc__
-    return test
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
 
 
-async def harness(db, http: httpx.AsyncClient, fake: FakeServer, clock: ManualClock, **overrides) -> Harness:
+async def harness(db: Database, http: httpx.AsyncClient, fake: FakeServer, clock: ManualClock, **overrides) -> Harness:
     settings = NotifySettings(
         wecom_base_url=fake.url, wechat_base_url=fake.url, wechat_appid=APPID, wechat_secret=SECRET,
         **{"delivery_concurrency": 4, **overrides},
@@ -121,14 +103,13 @@ def robot(robot_id: str, key: str, **fields) -> dict:
     }
 
 
-@against_store
 async def test_a_hundred_events_for_one_robot_all_arrive_never_more_than_20_a_minute_none_lost_to_45009(
-    db, http
+    notify_db: Database, http: httpx.AsyncClient
 ) -> None:
     clock = ManualClock(START)
     wecom = FakeWeCom(clock=clock.now)
     with FakeServer(wecom=wecom) as fake:
-        h = await harness(db, http, fake, clock)
+        h = await harness(notify_db, http, fake, clock)
         await h.notify.robots.add(robot("itd", "k-itd", org_ids=["itd"]))
         wecom.fail_next("k-itd", 45009, times=3)  # someone else posting with the same robot pushed it over
         for n in range(100):
@@ -144,12 +125,11 @@ async def test_a_hundred_events_for_one_robot_all_arrive_never_more_than_20_a_mi
     assert (clock.now() - START).total_seconds() >= 4 * 60, "100 messages at 20 a minute take over four minutes"
 
 
-@against_store
-async def test_the_same_event_handled_twice_sends_one_message(db, http) -> None:
+async def test_the_same_event_handled_twice_sends_one_message(notify_db: Database, http: httpx.AsyncClient) -> None:
     clock = ManualClock(START)
     wecom = FakeWeCom(clock=clock.now)
     with FakeServer(wecom=wecom) as fake:
-        h = await harness(db, http, fake, clock)
+        h = await harness(notify_db, http, fake, clock)
         await h.notify.robots.add(robot("itd", "k-itd", org_ids=["itd"]))
         event = overdue(1)
         await when_procedure_event_notify(event, notify=h.notify)
@@ -160,12 +140,13 @@ async def test_the_same_event_handled_twice_sends_one_message(db, http) -> None:
     assert await h.states("wecom") == {"sent": 1}
 
 
-@against_store
-async def test_an_access_token_expiring_mid_run_is_refreshed_once_and_every_message_arrives(db, http) -> None:
+async def test_an_access_token_expiring_mid_run_is_refreshed_once_and_every_message_arrives(
+    notify_db: Database, http: httpx.AsyncClient
+) -> None:
     clock = ManualClock(START)
     wechat = FakeWeChat(APPID, SECRET, clock=clock.now)
     with FakeServer(wechat=wechat) as fake:
-        h = await harness(db, http, fake, clock)
+        h = await harness(notify_db, http, fake, clock)
         await h.notify.preferences.save("u-zhang", {"wechat_openid": "o-zhang"}, clock.now())
         for n in range(3):
             await when_procedure_event_notify(rejected(n), notify=h.notify)
@@ -181,14 +162,15 @@ async def test_an_access_token_expiring_mid_run_is_refreshed_once_and_every_mess
     assert await h.states("wechat") == {"sent": 11}
 
 
-@against_store
-async def test_a_user_who_unfollowed_or_refuses_is_a_permanent_failure_and_is_not_tried_again(db, http) -> None:
+async def test_a_user_who_unfollowed_or_refuses_is_a_permanent_failure_and_is_not_tried_again(
+    notify_db: Database, http: httpx.AsyncClient
+) -> None:
     clock = ManualClock(START)
     wechat = FakeWeChat(APPID, SECRET, clock=clock.now)
     wechat.unsubscribed.add("o-gone")
     wechat.refusing.add("o-no")
     with FakeServer(wechat=wechat) as fake:
-        h = await harness(db, http, fake, clock)
+        h = await harness(notify_db, http, fake, clock)
         await h.notify.preferences.save("u-gone", {"wechat_openid": "o-gone"}, clock.now())
         await h.notify.preferences.save("u-no", {"wechat_openid": "o-no"}, clock.now())
         await when_procedure_event_notify(rejected(1, "u-gone"), notify=h.notify)
@@ -197,7 +179,7 @@ async def test_a_user_who_unfollowed_or_refuses_is_a_permanent_failure_and_is_no
         await when_procedure_event_notify(rejected(3, "u-gone"), notify=h.notify)
         await h.drive(lambda: False)
 
-    reasons = {d["ticket_id"]: d.get("reason") for d in await h.notify.queue.find({"channel": "wechat"}, 10)}
+    reasons = {d["ticket_id"]: d.get("reason") for d in await h.notify.queue.find(channel="wechat", limit=10)}
     assert reasons == {
         "REQ-1": "43004 require subscribe",
         "REQ-2": "43101 user refuse to accept the msg",
@@ -206,12 +188,13 @@ async def test_a_user_who_unfollowed_or_refuses_is_a_permanent_failure_and_is_no
     assert wechat.answers.count(43004) == 1 and wechat.answers.count(43101) == 1
 
 
-@against_store
-async def test_long_texts_are_cut_to_the_template_field_limits_and_still_arrive(db, http) -> None:
+async def test_long_texts_are_cut_to_the_template_field_limits_and_still_arrive(
+    notify_db: Database, http: httpx.AsyncClient
+) -> None:
     clock = ManualClock(START)
     wechat = FakeWeChat(APPID, SECRET, clock=clock.now)
     with FakeServer(wechat=wechat) as fake:
-        h = await harness(db, http, fake, clock)
+        h = await harness(notify_db, http, fake, clock)
         await h.notify.preferences.save("u-zhang", {"wechat_openid": "o-zhang"}, clock.now())
         await when_procedure_event_notify(rejected(1, reason="理由" * 300), notify=h.notify)
         await h.drive(lambda: bool(wechat.sent_to("o-zhang")))
@@ -220,14 +203,15 @@ async def test_long_texts_are_cut_to_the_template_field_limits_and_still_arrive(
     assert 47003 not in wechat.answers
 
 
-@against_store
-async def test_an_invalid_webhook_disables_the_robot_and_alerts_the_system_administrators_once(db, http) -> None:
+async def test_an_invalid_webhook_disables_the_robot_and_alerts_the_system_administrators_once(
+    notify_db: Database, http: httpx.AsyncClient
+) -> None:
     clock = ManualClock(START)
     wecom = FakeWeCom(clock=clock.now)
     wecom.invalid_keys.add("k-removed")
     with FakeServer(wecom=wecom) as fake:
         # One send at a time: the second delivery must start after the first one's 93000 disabled the robot.
-        h = await harness(db, http, fake, clock, delivery_concurrency=1)
+        h = await harness(notify_db, http, fake, clock, delivery_concurrency=1)
         await h.notify.robots.add(robot("city-150100", "k-removed", division_prefix="1501"))
         for n in range(2):
             task = ReviewTaskOpened(
@@ -241,20 +225,19 @@ async def test_an_invalid_webhook_disables_the_robot_and_alerts_the_system_admin
         await h.drive(lambda: False)
 
     assert (await h.notify.robots.get("city-150100"))["enabled"] is False
-    reasons = sorted(d.get("reason", "") for d in await h.notify.queue.find({"channel": "wecom"}, 10))
+    reasons = sorted(d.get("reason", "") for d in await h.notify.queue.find(channel="wecom", limit=10))
     assert reasons == ["93000 invalid webhook url, hint: [fake]", "no_robot_for_group", "robot_disabled"]
     alerts = await h.notify.inbox.inbox(["role:itd:sysadmin"], "u-admin", unread_only=True, limit=10)
     assert [a["title"] for a in alerts] == ["企业微信群机器人已停用：city-150100"]
 
 
-@against_store
 async def test_a_busy_platform_is_retried_with_backoff_and_a_delivery_out_of_attempts_is_dead_lettered(
-    db, http
+    notify_db: Database, http: httpx.AsyncClient
 ) -> None:
     clock = ManualClock(START)
     wecom = FakeWeCom(clock=clock.now)
     with FakeServer(wecom=wecom) as fake:
-        h = await harness(db, http, fake, clock, delivery_max_attempts=4)
+        h = await harness(notify_db, http, fake, clock, delivery_max_attempts=4)
         await h.notify.robots.add(robot("itd", "k-itd", org_ids=["itd"]))
         wecom.fail_next("k-itd", -1, times=2)
         await when_procedure_event_notify(overdue(1), notify=h.notify)
@@ -265,23 +248,27 @@ async def test_a_busy_platform_is_retried_with_backoff_and_a_delivery_out_of_att
         await h.drive(lambda: False)
 
     assert (retried_at - START).total_seconds() >= 1 + 2, "two backoffs: at least half of 2 s, then of 4 s"
-    [sent] = await h.notify.queue.find({"channel": "wecom", "ticket_id": "REQ-1"}, 1)
+    [sent] = await h.notify.queue.find(channel="wecom", ticket_id="REQ-1", limit=1)
     assert sent["state"] == "sent" and sent["attempts"] == 3
-    failed = await h.notify.queue._collection.find_one({"channel": "wecom", "ticket_id": "REQ-2"})
+    [failed] = await h.notify.queue.find(channel="wecom", ticket_id="REQ-2", limit=1)
     assert failed["state"] == "failed" and failed["reason"].startswith("gave up after 4 attempts: -1")
-    [letter] = [e for e in failed["outbox"] if e["topic"] == "it.dead-letter"]
+    # The dead letter was written in the same transaction as the failed state, to the outbox table.
+    [letter] = await notify_db.fetch("SELECT key, envelope FROM outbox WHERE topic = 'it.dead-letter'")
     assert letter["envelope"]["group"] == "notify-delivery" and letter["key"] == "REQ-2"
+    assert failed["_id"] in letter["envelope"]["body"]
 
 
-@against_store
-async def test_two_workers_on_one_queue_never_send_the_same_delivery_twice(db, http) -> None:
+async def test_two_instances_workers_on_one_queue_never_send_the_same_delivery_twice(
+    notify_db: Database, second_instance: Database, http: httpx.AsyncClient
+) -> None:
     clock = ManualClock(START)
     wechat = FakeWeChat(APPID, SECRET, clock=clock.now)
     with FakeServer(wechat=wechat) as fake:
-        first = await harness(db, http, fake, clock)
-        second = await harness(db, http, fake, clock)
+        first = await harness(notify_db, http, fake, clock)
+        second = await harness(second_instance, http, fake, clock)
         await first.notify.preferences.save("u-zhang", {"wechat_openid": "o-zhang"}, clock.now())
         for n in range(30):
             await when_procedure_event_notify(rejected(n), notify=first.notify)
         await asyncio.gather(first.worker.drain(), second.worker.drain())
     assert wechat.answers.count(0) == 30 and len(wechat.answers) == 30, "thirty sends for thirty deliveries"
+    assert await first.states("wechat") == {"sent": 30}

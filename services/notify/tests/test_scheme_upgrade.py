@@ -1,48 +1,75 @@
 """An upgrade that brings a default rule for a new event type reaches a database seeded by an older release,
-without undoing what administrators changed (against the test stack's FerretDB)."""
+without undoing what administrators changed (against a scratch PostgreSQL database); and two
+administrators saving on the same version: one wins, the other gets 409, nothing is overwritten."""
 
 import asyncio
 from datetime import UTC, datetime
-from uuid import uuid4
 
 import pytest
 
-from infra.launcher import Stack
-from services.notify.config_store import SchemeStore
+from services.notify.config_store import SchemeConflict, SchemeStore
 from services.notify.scheme_defaults import default_rules
-from shared.store import make_client
+from shared.db import Database
 
-pytestmark = pytest.mark.e2e
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
-def on_a_fresh_database(stack: Stack, scenario) -> None:
-    async def main() -> None:
-        client = make_client(stack.mongodb_url)
-        database = client[f"{stack.db_prefix}_notify_upgrade_{uuid4().hex[:8]}"]
-        try:
-            await scenario(SchemeStore(database["notification_schemes"]))
-        finally:
-            await client.drop_database(database.name)
-            await client.close()
+async def test_new_event_types_get_their_default_rules_in_a_new_version(notify_db: Database) -> None:
+    schemes = SchemeStore(notify_db)
+    defaults = default_rules()
+    older = {event: rules for event, rules in defaults.items() if event != "ReviewTaskOverdue"}
+    await schemes.seed(older, NOW)
+    # An administrator silenced rejections in the old release: the upgrade must keep that.
+    await schemes.save(1, "RequirementRejected", [], by="u-admin", note="不通知", now=NOW)
 
-    asyncio.run(main())
+    assert await schemes.add_new_defaults(defaults, NOW) == ["ReviewTaskOverdue"]
+    version, rules = await schemes.active_rules()
+    assert version == 3
+    assert rules["ReviewTaskOverdue"] == defaults["ReviewTaskOverdue"]
+    assert rules["RequirementRejected"] == []
+    assert await schemes.add_new_defaults(defaults, NOW) == []  # the next start changes nothing
+    assert (await schemes.active_rules())[0] == 3
 
 
-def test_new_event_types_get_their_default_rules_in_a_new_version(stack: Stack) -> None:
-    async def scenario(schemes: SchemeStore) -> None:
-        defaults = default_rules()
-        older = {event: rules for event, rules in defaults.items() if event != "ReviewTaskOverdue"}
-        await schemes.seed(older, NOW)
-        # An administrator silenced rejections in the old release: the upgrade must keep that.
-        await schemes.save(1, "RequirementRejected", [], by="u-admin", note="不通知", now=NOW)
+async def test_seeding_twice_keeps_one_first_version(notify_db: Database, second_instance: Database) -> None:
+    seeded = await asyncio.gather(
+        SchemeStore(notify_db).seed(default_rules(), NOW), SchemeStore(second_instance).seed(default_rules(), NOW)
+    )
+    assert sorted(seeded) == [False, True]
+    assert [v["_id"] for v in await SchemeStore(notify_db).history(10)] == [1]
 
-        assert await schemes.add_new_defaults(defaults, NOW) == ["ReviewTaskOverdue"]
-        version, rules = await schemes.active_rules()
-        assert version == 3
-        assert rules["ReviewTaskOverdue"] == defaults["ReviewTaskOverdue"]
-        assert rules["RequirementRejected"] == []
-        assert await schemes.add_new_defaults(defaults, NOW) == []  # the next start changes nothing
-        assert (await schemes.active_rules())[0] == 3
 
-    on_a_fresh_database(stack, scenario)
+async def test_two_administrators_saving_on_one_version_at_once_one_wins_the_other_gets_409(
+    notify_db: Database, second_instance: Database
+) -> None:
+    await SchemeStore(notify_db).seed(default_rules(), NOW)
+    rule = default_rules()["ReviewTaskOpened"][0]
+    first, second = SchemeStore(notify_db), SchemeStore(second_instance)
+    outcomes = await asyncio.gather(
+        first.save(1, "RequirementSubmitted", [rule], by="u-admin", note="提交即通知", now=NOW),
+        second.save(1, "RequirementRejected", [], by="u-itdiv", note="不通知", now=NOW),
+        return_exceptions=True,
+    )
+    [saved] = [o for o in outcomes if isinstance(o, dict)]
+    [lost] = [o for o in outcomes if isinstance(o, Exception)]
+    assert isinstance(lost, SchemeConflict) and lost.status_code == 409
+    assert saved["_id"] == 2
+    # Nothing of the loser's change slipped in, nothing of the winner's was overwritten.
+    active = await first.active()
+    assert active["_id"] == 2 and active["created_by"] == saved["created_by"]
+    changed = "RequirementSubmitted" if saved["created_by"] == "u-admin" else "RequirementRejected"
+    untouched = {"RequirementSubmitted", "RequirementRejected"} - {changed}
+    defaults = {e: [r.model_dump(mode="json") for r in rs] for e, rs in default_rules().items()}
+    for event in untouched:
+        assert active["events"].get(event) == defaults.get(event)
+
+
+async def test_saving_on_an_old_version_is_refused(notify_db: Database) -> None:
+    schemes = SchemeStore(notify_db)
+    await schemes.seed(default_rules(), NOW)
+    await schemes.save(1, "RequirementRejected", [], by="u-admin", note="", now=NOW)
+    with pytest.raises(SchemeConflict):
+        await schemes.save(1, "RequirementRejected", [], by="u-itdiv", note="", now=NOW)
+    with pytest.raises(SchemeConflict):
+        await schemes.save(7, "RequirementRejected", [], by="u-itdiv", note="", now=NOW)
+    assert (await schemes.active())["_id"] == 2

@@ -1,20 +1,14 @@
 """Notify reads every ticket topic but handles only the events its active scheme names (or announces), so
 the others cost no inbox read and write; a rule saved in this process applies to the very next event."""
 
-import asyncio
 from datetime import UTC, datetime
-from uuid import uuid4
 
-import pytest
-
-from infra.launcher import Stack
 from services.notify.bootstrap import build_notify
 from services.notify.handlers import wants_event
 from services.notify.scheme_defaults import default_rules
+from shared.db import Database
 from shared.events import SYSTEM, Envelope
-from shared.store import make_client
 
-pytestmark = pytest.mark.e2e
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
@@ -25,24 +19,15 @@ def event(event_type: str) -> Envelope:
     )  # fmt: skip
 
 
-def test_only_events_the_scheme_names_or_announces_are_handled(stack: Stack) -> None:
-    async def main() -> None:
-        client = make_client(stack.mongodb_url)
-        database = client[f"{stack.db_prefix}_notify_wants_{uuid4().hex[:8]}"]
-        try:
-            notify = build_notify(database, scheme_cache_seconds=60)
-            assert await wants_event(event("RequirementSubmitted"), notify=notify)  # nothing seeded yet: handle
-            await notify.schemes.seed(default_rules(), NOW)
+async def test_only_events_the_scheme_names_or_announces_are_handled(notify_db: Database) -> None:
+    notify = build_notify(notify_db, scheme_cache_seconds=60)
+    assert await wants_event(event("RequirementSubmitted"), notify=notify)  # nothing seeded yet: handle
+    await notify.schemes.seed(default_rules(), NOW)
 
-            assert await wants_event(event("ReviewTaskOpened"), notify=notify)
-            assert await wants_event(event("PublicationPublished"), notify=notify)  # announced to everyone
-            assert not await wants_event(event("RequirementSubmitted"), notify=notify)  # no rule names it
+    assert await wants_event(event("ReviewTaskOpened"), notify=notify)
+    assert await wants_event(event("PublicationPublished"), notify=notify)  # announced to everyone
+    assert not await wants_event(event("RequirementSubmitted"), notify=notify)  # no rule names it
 
-            rule = default_rules()["ReviewTaskOpened"][0]
-            await notify.schemes.save(1, "RequirementSubmitted", [rule], by="u-admin", note="提交即通知", now=NOW)
-            assert await wants_event(event("RequirementSubmitted"), notify=notify)  # despite the 60 s cache
-        finally:
-            await client.drop_database(database.name)
-            await client.close()
-
-    asyncio.run(main())
+    rule = default_rules()["ReviewTaskOpened"][0]
+    await notify.schemes.save(1, "RequirementSubmitted", [rule], by="u-admin", note="提交即通知", now=NOW)
+    assert await wants_event(event("RequirementSubmitted"), notify=notify)  # despite the 60 s cache
