@@ -2,8 +2,8 @@
 
 import asyncio
 
+import asyncpg
 import pytest
-from pymongo import AsyncMongoClient
 
 from infra.launcher import Stack
 from tests.support import Api, eventually, requirement
@@ -36,22 +36,29 @@ def test_editing_or_deleting_an_audit_entry_is_detected_by_the_verifier(api: Api
     entries = eventually(lambda: len(e := audit_of(api, ticket_id)) >= 3 and e, what="audit entries")
     target = min(entries, key=lambda e: e["seq"])
 
-    async def tamper(change):
-        client = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
-        try:
-            return await change(client[f"{stack.db_prefix}_portal"]["audit"])
-        finally:
-            await client.close()
+    def tamper(sql: str, *args):
+        """Run one statement in the portal's database, as someone with access to it could."""
 
-    original = asyncio.run(tamper(lambda c: c.find_one({"_id": target["_id"]})))
-    asyncio.run(tamper(lambda c: c.update_one({"_id": target["_id"]}, {"$set": {"actor.name": "someone else"}})))
+        async def run():
+            conn = await asyncpg.connect(stack.database_url("portal"))
+            try:
+                return await conn.fetch(sql, *args)
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    [original] = tamper("SELECT * FROM audit WHERE id = $1", target["_id"])
+    tamper("""UPDATE audit SET actor = jsonb_set(actor, '{name}', '"someone else"') WHERE id = $1""", target["_id"])
     edited = api.get("portal", "/api/audit/verify", as_user="auditor").json()
     assert edited == {**edited, "ok": False, "first_bad_seq": target["seq"], "problem": "modified"}
 
-    asyncio.run(tamper(lambda c: c.delete_one({"_id": target["_id"]})))
+    tamper("DELETE FROM audit WHERE id = $1", target["_id"])
     deleted = api.get("portal", "/api/audit/verify", as_user="auditor").json()
     assert deleted == {**deleted, "ok": False, "first_bad_seq": target["seq"], "problem": "missing"}
 
     # Put the entry back as it was: the chain holds again (other tests keep appending to it).
-    asyncio.run(tamper(lambda c: c.insert_one(original)))
+    columns = list(original.keys())
+    values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    tamper(f"INSERT INTO audit ({', '.join(columns)}) VALUES ({values})", *original.values())
     assert api.get("portal", "/api/audit/verify", as_user="auditor").json()["ok"] is True

@@ -13,11 +13,7 @@ from services.dispatch.subscribers import subscribe
 from shared.periodic import PeriodicTask
 from shared.runtime import Runtime
 from shared.settings import Settings
-from shared.store import IndexSpec
 from shared.web import create_app
-
-CASES = "dispatch_cases"
-RELEASES = "releases"
 
 
 class DispatchSettings(Settings):
@@ -29,21 +25,13 @@ class DispatchSettings(Settings):
 def create_service(settings: DispatchSettings | None = None) -> FastAPI:
     settings = settings or DispatchSettings()
     runtime = Runtime(settings)
+    # PostgreSQL first (decision 0011): consumers then record processed events with their effects.
+    db = runtime.use_postgres()
     # One topic per vendor (shared.topics): created at start, so the first work order has somewhere to go.
     runtime.extra_topics.extend(runtime.topics.work_orders(vendor_id) for vendor_id in VENDOR_IDS)
     runtime.extra_topics.extend(runtime.topics.vendor_progress(vendor_id) for vendor_id in VENDOR_IDS)
-    runtime.index(
-        IndexSpec(CASES, [("status", 1), ("urgency", -1), ("adopted_at", 1)], name="queue"),
-        IndexSpec(CASES, [("work_order.id", 1)], name="work_order_id"),
-        IndexSpec(CASES, [("work_order.vendor_id", 1), ("work_order.dispatched_at", -1)], name="vendor"),
-        IndexSpec(CASES, [("submitter_id", 1), ("status", 1)], name="requester"),
-        IndexSpec(RELEASES, [("release_version", 1)], unique=True, name="release_version_unique"),
-        IndexSpec(RELEASES, [("ticket_ids", 1)], name="ticket_ids"),
-        IndexSpec(RELEASES, [("announced_at", -1)], name="announced_at"),
-    )
-    wake = runtime.relay.wake
-    cases = DispatchCaseRepository(runtime.aggregates(CASES), runtime.outbox, wake)
-    releases = ReleaseRepository(runtime.aggregates(RELEASES), runtime.outbox, wake)
+    cases = DispatchCaseRepository(db, runtime.pg_outbox)
+    releases = ReleaseRepository(db, runtime.pg_outbox)
     subscribe(runtime, cases)
     overdue = PeriodicTask(
         "overdue-check",

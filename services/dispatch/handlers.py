@@ -1,7 +1,7 @@
 """Dispatch's use cases (第六条五～八), one function each, and its reactions to events.
 
 Each loads a case, lets the domain apply the command, and saves the case with its new events in one
-write. People get a 409 when they lose a race; consumers reload and try again. Calendar rules ("today"
+transaction. People get a 409 when they lose a race; consumers reload and try again. Calendar rules ("today"
 for overdue work orders and release dates) use the business clock (shared.clock); stored timestamps
 use the real time.
 """
@@ -182,19 +182,14 @@ async def announce(
     clock: Clock,
     correlation_id: str,
 ) -> dict[str, Any]:
-    """部署上线 (第六条八): one write holds the release, its announcement and each RequirementReleased;
+    """部署上线 (第六条八): one transaction holds the release, its announcement and each RequirementReleased;
     the cases follow when dispatch reads its own RequirementReleased (when_requirement_released_close_case)."""
     policy.authorize_release(announcer)
     ticket_ids = list(command.ticket_ids)
-    released_in = {
-        ticket_id: document["_id"]
-        for document in await releases.containing(ticket_ids)
-        for ticket_id in document["ticket_ids"]
-    }
     release = announce_release(
         command,
         await cases.get_many(ticket_ids),
-        released_in=released_in,
+        released_in=await releases.released_in(ticket_ids),
         release_id=new_release_id(command.release_date),
         today=today_in_shanghai(clock),
         actor=announcer.actor(),
@@ -216,10 +211,12 @@ async def when_requirement_released_close_case(envelope: Envelope, *, cases: Dis
 
 
 async def flag_overdue_work_orders(*, cases: DispatchCaseRepository, clock: Clock) -> int:
-    """The periodic check: WorkOrderOverdue once per work order past its planned delivery date."""
+    """The periodic check: WorkOrderOverdue once per work order past its planned delivery date. Every
+    instance runs it; each claims its own cases (SKIP LOCKED + lease), so none is flagged twice and the
+    cases of an instance killed mid-pass are taken over when their lease ends."""
     now, today = utcnow(), today_in_shanghai(clock)
     flagged = 0
-    for case in await cases.overdue_candidates(today):
+    for case in await cases.claim_overdue_candidates(today):
         if not flag_overdue(case, today, SYSTEM, now):
             continue
         try:

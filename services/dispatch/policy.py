@@ -8,20 +8,17 @@
   someone outside its area gets 404.
 """
 
-from typing import Any
-
 from shared.auth import AUDITOR, IT_DIVISION, VENDOR, Principal
 from shared.errors import Forbidden, NotFound
 
-WORK_ORDER_VENDOR = "work_order.vendor_id"
 
-
-def work_order_filter(user: Principal) -> dict[str, Any]:
-    """The query that limits a listing to what the user may see; 403 for roles with no business here."""
+def work_order_scope(user: Principal) -> str | None:
+    """The vendor whose work orders a listing is limited to (None: every vendor's); 403 for roles with no
+    business here."""
     if user.has_role(IT_DIVISION, AUDITOR):
-        return {}
+        return None
     if _vendor(user):
-        return {WORK_ORDER_VENDOR: user.vendor_id}
+        return user.vendor_id
     raise Forbidden("not_allowed", "无权查看工单 (work orders are for the IT division and vendors)")
 
 

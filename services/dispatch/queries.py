@@ -4,7 +4,6 @@ from typing import Any
 
 from services.dispatch import policy
 from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
-from services.dispatch.domain import NOT_YET_DELIVERED, CaseStatus
 from services.dispatch.handlers import today_in_shanghai
 from services.dispatch.views import queue_item_view, release_view, verification_view, work_order_view
 from shared.auth import Principal
@@ -24,16 +23,9 @@ async def list_work_orders(
 ) -> list[dict[str, Any]]:
     """Newest first; `overdue` means past the planned delivery date (Asia/Shanghai) and not delivered."""
     today = today_in_shanghai(clock)
-    query: dict[str, Any] = {**policy.work_order_filter(reader), "work_order.id": {"$exists": True}}
-    if status:
-        query["work_order.status"] = status
-    if overdue is not None:
-        late = {
-            "work_order.status": {"$in": [s.value for s in NOT_YET_DELIVERED]},
-            "work_order.planned_delivery": {"$lt": today.isoformat()},
-        }
-        query = {"$and": [query, late if overdue else {"$nor": [late]}]}
-    found = await cases.find(query, sort=[("work_order.dispatched_at", -1)], limit=limit, skip=skip)
+    found = await cases.work_orders(
+        vendor_id=policy.work_order_scope(reader), stage=status, late=overdue, today=today, limit=limit, skip=skip
+    )
     return [work_order_view(case, today, with_requester=policy.sees_requester(reader)) for case in found]
 
 
@@ -42,7 +34,7 @@ async def get_work_order(
 ) -> dict[str, Any]:
     case = await cases.by_work_order(work_order_id)
     if case is None or case.work_order is None:
-        policy.work_order_filter(reader)  # a role with no business here gets 403 even for unknown ids
+        policy.work_order_scope(reader)  # a role with no business here gets 403 even for unknown ids
         raise NotFound("work_order_not_found", f"工单 {work_order_id} 不存在 (no such work order)")
     policy.authorize_read_work_order(reader, work_order_id, case.work_order.vendor_id)
     return work_order_view(case, today_in_shanghai(clock), with_requester=policy.sees_requester(reader))
@@ -53,16 +45,12 @@ async def dispatch_queue(
 ) -> list[dict[str, Any]]:
     """第六条五: adopted requirements not yet dispatched, urgent first (急事急办), then oldest first."""
     policy.authorize_dispatch(reader)
-    waiting = {"status": CaseStatus.AWAITING_DISPATCH.value}
-    # "urgent" sorts after "normal", so descending urgency puts urgent requirements first.
-    found = await cases.find(waiting, sort=[("urgency", -1), ("adopted_at", 1)], limit=limit, skip=skip)
-    return [queue_item_view(case) for case in found]
+    return [queue_item_view(case) for case in await cases.awaiting_dispatch(limit=limit, skip=skip)]
 
 
 async def pending_verifications(reader: Principal, *, cases: DispatchCaseRepository) -> list[dict[str, Any]]:
     """第六条七: deliveries the signed-in user, as the requester, is asked to verify."""
-    query = {"submitter_id": reader.user_id, "status": CaseStatus.AWAITING_VERIFICATION.value}
-    return [verification_view(case) for case in await cases.find(query, sort=[("_id", 1)], limit=500)]
+    return [verification_view(case) for case in await cases.awaiting_verification_by(reader.user_id, limit=500)]
 
 
 async def list_releases(releases: ReleaseRepository, *, limit: int, skip: int) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
                 )
             },
         )
-    # A release is one write of the releases collection; the cases it names follow from its events.
+    # A release is one transaction of the releases table; the cases it names follow from its events.
     runtime.subscribe(
         topics.dispatch_events,
         group=RELEASES_GROUP,

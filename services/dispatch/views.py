@@ -85,7 +85,7 @@ def verification_view(case: DispatchCase) -> dict[str, Any]:
 
 def release_view(document: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": document["_id"],
+        "id": document["id"],
         "version": document["release_version"],
         "release_date": document["release_date"],
         "title": document["title"],

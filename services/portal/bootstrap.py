@@ -1,17 +1,16 @@
-"""Wiring of the portal (sign-in, org directory, read models for timelines; the web UI later)."""
+"""Wiring of the portal (sign-in, org directory, read models for timelines, the audit trail, the web UI)."""
 
 from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.portal.adapters import INDEXES, Directory, RefreshTokens, TicketViews
+from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, subscribe, subscribe_audit
 from services.portal.gateway import build_gateway, mount_web_ui
 from services.portal.handlers import TokenPolicy
-from shared.audit import INDEXES as AUDIT_INDEXES
 from shared.audit import AuditLog
-from shared.ratelimit import Limit, RateLimiter
+from shared.ratelimit import Limit, PostgresRateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -20,21 +19,20 @@ from shared.web import create_app
 def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="portal"))
     settings = runtime.settings
-    runtime.index(*INDEXES, *AUDIT_INDEXES)
-    views = TicketViews(runtime.db, runtime.serialized("tickets"))
-    audit = AuditLog(runtime.db["audit"], chain="events")
+    db = runtime.use_postgres()  # first: the consumers below record their events in its inbox
+    views = TicketViews(db)
+    audit = AuditLog(db, chain="events")
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     router = build_router(
-        directory=Directory(runtime.db, runtime.aggregates("organisations")),
-        sessions=RefreshTokens(runtime.db),
+        directory=Directory(db, runtime.pg_outbox),
+        sessions=RefreshTokens(db),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
         lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
-        limiter=RateLimiter(runtime.serialized("rate_limits")),
+        limiter=PostgresRateLimiter(db),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
-        outbox=runtime.outbox,
         clock=runtime.clock,
     )
     app = create_app(runtime, title="fiscaldesk portal", routers=[router, build_gateway(settings.service_urls)])

@@ -12,7 +12,6 @@ from shared.auth import Principal
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.events import OrganisationChanged
 from shared.orgtree import divisions
-from shared.outbox import OutboxWriter
 
 Kind = Literal["finance_bureau", "it_division", "business_division", "budget_unit", "financial_institution", "vendor"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
@@ -34,31 +33,29 @@ class OrganisationUpdate(BaseModel):
     active: bool | None = None
 
 
-async def create(body: OrganisationCreate, *, user: Principal, directory: Directory, outbox: OutboxWriter) -> dict:
+async def create(body: OrganisationCreate, *, user: Principal, directory: Directory) -> dict:
     policy.authorize_directory_edit(user)
     if body.division_code not in divisions():
         raise InvalidInput("unknown_division", f"未知的行政区划代码 {body.division_code}", field="division_code")
     org: dict[str, Any] = {**body.model_dump(), "active": True}
-    if not await directory.save_organisation(org, _entries(org, "created", user, outbox), new=True):
+    if not await directory.create_organisation(org, [_changed(org, "created")], actor=user.actor()):
         raise DomainError("organisation_exists", f"组织机构 {body.id} 已存在 (already exists)", field="id")
     return org
 
 
-async def update(
-    org_id: str, body: OrganisationUpdate, *, user: Principal, directory: Directory, outbox: OutboxWriter
-) -> dict:
+async def update(org_id: str, body: OrganisationUpdate, *, user: Principal, directory: Directory) -> dict:
+    """Change an organisation as read; a change made meanwhile by someone else is a 409 (ConcurrentChange)."""
     policy.authorize_directory_edit(user)
     current = await directory.organisation(org_id)
     if current is None:
         raise NotFound("organisation_not_found", f"组织机构 {org_id} 不存在 (no such organisation)")
-    org = {**current, **body.model_dump(exclude_none=True)}
-    org.pop("_id", None)
-    await directory.save_organisation(org, _entries(org, "updated", user, outbox), new=False)
+    org = {**current.org, **body.model_dump(exclude_none=True)}
+    await directory.update_organisation(org, [_changed(org, "updated")], version=current.version, actor=user.actor())
     return org
 
 
-def _entries(org: dict[str, Any], change: str, user: Principal, outbox: OutboxWriter) -> list[dict]:
-    event = OrganisationChanged(
+def _changed(org: dict[str, Any], change: str) -> OrganisationChanged:
+    return OrganisationChanged(
         org_id=org["id"],
         change=change,
         name=org["name"],
@@ -67,4 +64,3 @@ def _entries(org: dict[str, Any], change: str, user: Principal, outbox: OutboxWr
         domains=list(org.get("domains", [])),
         active=org.get("active", True),
     )
-    return outbox.entries([event], actor=user.actor())

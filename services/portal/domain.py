@@ -23,6 +23,15 @@ class AccountLocked(DomainError):
         self.until = until
 
 
+class ConcurrentChange(DomainError):
+    """Someone else changed the record between our read and our write: read it again and retry (409)."""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(
+            "concurrent_change", f"{record_id} 已被他人修改，请刷新后重试 (changed concurrently, please retry)"
+        )
+
+
 @dataclass(frozen=True)
 class LockoutPolicy:
     """`failures` wrong passwords in a row lock the account for `duration`; a right one resets the count."""

@@ -1,7 +1,7 @@
 """The portal's HTTP API (sign-in, org directory, timelines) and its subscribers."""
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.portal import directory as org_directory
 from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.adapters.tickets import Order
 from services.portal.dashboard import DashboardQuery
 from services.portal.domain import LockoutPolicy
 from services.portal.handlers import (
@@ -27,8 +28,7 @@ from shared.auth import CurrentUser, Principal
 from shared.clock import Clock
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
-from shared.outbox import OutboxWriter
-from shared.ratelimit import Limit, RateLimiter
+from shared.ratelimit import Limit, PostgresRateLimiter
 from shared.runtime import Runtime
 
 GROUP = "portal"
@@ -52,10 +52,9 @@ def build_router(
     views: TicketViews,
     tokens: TokenPolicy,
     lockout: LockoutPolicy,
-    limiter: RateLimiter,
+    limiter: PostgresRateLimiter,
     sign_in_limit: Limit,
     audit: AuditLog,
-    outbox: OutboxWriter,
     clock: Clock,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
@@ -94,27 +93,41 @@ def build_router(
     @router.post("/orgs", tags=["directory"], status_code=status.HTTP_201_CREATED)
     async def add_organisation(body: org_directory.OrganisationCreate, user: CurrentUser) -> dict:
         """Add an organisation to the tree (the region's system administrators)."""
-        return await org_directory.create(body, user=user, directory=directory, outbox=outbox)
+        return await org_directory.create(body, user=user, directory=directory)
 
     @router.put("/orgs/{org_id}", tags=["directory"])
     async def change_organisation(org_id: str, body: org_directory.OrganisationUpdate, user: CurrentUser) -> dict:
         """Rename an organisation, change its domains, or deactivate it."""
-        return await org_directory.update(org_id, body, user=user, directory=directory, outbox=outbox)
+        return await org_directory.update(org_id, body, user=user, directory=directory)
 
     @router.get("/tickets", tags=["tickets"])
     async def tickets(
         user: CurrentUser,
         status: Annotated[str | None, Query(max_length=32)] = None,
         ticket_id: Annotated[str | None, Query(max_length=64)] = None,
+        kind: Annotated[Literal["requirement", "problem"] | None, Query()] = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=100, description="keyword")] = None,
+        order: Annotated[Order, Query(description="submitted (newest first) or updated (latest change first)")] = (
+            "submitted"
+        ),
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        skip: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> list[dict]:
         """Tickets in the signed-in user's area with their current status, newest first.
 
         `ticket_id` narrows it to one ticket: an empty list until the ticket's first event has reached
-        the portal (the UI waits on this instead of asking for a timeline that is not there yet)."""
-        area = user.area_filter("org_path") | ({"_id": ticket_id} if ticket_id else {})
-        return await views.list_in_area(area, status=status, limit=limit, skip=skip)
+        the portal (the UI waits on this instead of asking for a timeline that is not there yet).
+        `q` finds a keyword in the ticket's id, title or description (Chinese substrings too)."""
+        return await views.tickets_in_area(
+            user.area_scope(),
+            status=status,
+            kind=kind,
+            ticket_id=ticket_id,
+            keyword=q,
+            order=order,
+            limit=limit,
+            skip=skip,
+        )
 
     @router.get("/tickets/{ticket_id}/timeline", tags=["tickets"])
     async def timeline(ticket_id: str, user: CurrentUser) -> dict:

@@ -57,21 +57,21 @@ async def refresh(
 ) -> dict:
     """A refresh token buys a new pair once; presenting a used one revokes its whole family (theft)."""
     stored = await sessions.use(refresh_token)
-    if stored is None or stored["expires_at"] <= now:
+    if stored is None or stored.expires_at <= now:
         raise SignInFailed("refresh_invalid", "登录已过期，请重新登录 (refresh token invalid or expired)")
-    if stored["used"]:
-        await sessions.revoke_family(stored["family"])
+    if stored.used:
+        await sessions.revoke_family(stored.family)
         raise SignInFailed("refresh_reused", "登录凭证已被使用，请重新登录 (refresh token reused)")
-    account = await directory.user_by_id(stored["user_id"])
+    account = await directory.user_by_id(stored.user_id)
     if account is None or not account.active:
         raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
-    return await _issue(account, now=now, family=stored["family"], sessions=sessions, tokens=tokens)
+    return await _issue(account, now=now, family=stored.family, sessions=sessions, tokens=tokens)
 
 
 async def sign_out(refresh_token: str, *, sessions: RefreshTokens) -> None:
     stored = await sessions.use(refresh_token)
     if stored is not None:
-        await sessions.revoke_family(stored["family"])
+        await sessions.revoke_family(stored.family)
 
 
 async def _issue(
@@ -112,6 +112,7 @@ def _opened_ticket(envelope: Envelope) -> dict[str, Any] | None:
     return {
         "kind": "problem" if problem else "requirement",
         "title": data["title"],
+        "description": data.get("description", ""),
         "category": data["category"],
         "urgency": ("urgent" if data["urgent"] else "normal") if problem else data["urgency"],
         "org_id": data["org_id"],
@@ -142,6 +143,7 @@ async def _open_split_parts(envelope: Envelope, views: TicketViews) -> None:
             {
                 "kind": "requirement",
                 "title": part["title"],
+                "description": part.get("description", ""),
                 "category": data["category"] or original.get("category", ""),
                 "urgency": data["urgency"],
                 "org_id": data["org_id"] or original.get("org_id", ""),
@@ -171,12 +173,9 @@ async def dashboard_figures(query: DashboardQuery, *, reader: Principal, views: 
     """The dashboard of the reader's area (dashboard.py has the definitions); `truncated` if over the bound."""
     policy.authorize_dashboard(reader)
     offset = clock.offset
-    conditions: dict[str, Any] = {**reader.area_filter("org_path")}
-    if query.kind:
-        conditions["kind"] = query.kind
-    if query.first:  # the last submission is never before the first: a safe lower bound on the query
-        conditions["submitted_at"] = {"$gte": month_start(query.first, offset) - timedelta(days=1)}
-    rows = await views.dashboard_rows(conditions, limit=DASHBOARD_LIMIT + 1)
+    # The last submission is never before the first: a safe lower bound on the query.
+    since = month_start(query.first, offset) - timedelta(days=1) if query.first else None
+    rows = await views.dashboard_rows(reader.area_scope(), kind=query.kind, since=since, limit=DASHBOARD_LIMIT + 1)
     today = clock.now().astimezone(SHANGHAI).date()
     result = figures(rows[:DASHBOARD_LIMIT], query, offset=offset, today=today)
     return {**result, "truncated": len(rows) > DASHBOARD_LIMIT}

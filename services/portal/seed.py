@@ -1,6 +1,8 @@
 """Demo data: an Inner Mongolia–sized region and one user per role.  `python -m services.portal.seed`
 
-Idempotent: what is missing is added, what exists (perhaps edited by administrators since) is kept.
+Runs before the services start (infra/launcher.py), so it first brings the portal's database to the
+latest migration. Idempotent: what is missing is added, what exists (perhaps edited by administrators
+since) is kept.
 Every demo user's password is DEMO_PASSWORD; the hash is computed once and
 shared, since hashing hundreds of argon2 passwords would slow every start for nothing.
 """
@@ -21,9 +23,10 @@ from shared.auth import (
     UNIT_ADMIN,
     VENDOR,
 )
+from shared.db import Database
+from shared.migrate import upgrade
 from shared.orgtree import Organisation, demo_organisations, org_path
 from shared.settings import Settings
-from shared.store import make_client
 
 DEMO_PASSWORD = "Fiscal@2026"
 
@@ -53,7 +56,7 @@ def demo_users(orgs: dict[str, Organisation], password_hash: str) -> list[dict[s
         org = orgs[org_id]
         users.append(
             {
-                "_id": f"u-{username}",
+                "id": f"u-{username}",
                 "username": username,
                 "name": name,
                 "org": org.to_dict(),
@@ -68,9 +71,13 @@ def demo_users(orgs: dict[str, Organisation], password_hash: str) -> list[dict[s
 
 
 async def seed(settings: Settings) -> dict[str, int]:
-    client = make_client(settings.mongodb_url)
+    if not settings.database_url:
+        raise SystemExit("FD_DATABASE_URL is not set: the portal's PostgreSQL database is needed")
+    await upgrade("portal", settings.database_url)
+    db = Database(settings.database_url, max_size=2)
+    await db.connect()
     try:
-        directory = Directory(client[settings.database_name])
+        directory = Directory(db)
         orgs = {org.id: org for org in demo_organisations()}
         added_orgs = await directory.add_missing_organisations(
             [{**org.to_dict(), "path": org_path(org)} for org in orgs.values()]
@@ -78,7 +85,7 @@ async def seed(settings: Settings) -> dict[str, int]:
         added_users = await directory.add_missing_users(demo_users(orgs, hash_password(DEMO_PASSWORD)))
         return {"organisations": added_orgs, "users": added_users}
     finally:
-        await client.close()
+        await db.close()
 
 
 if __name__ == "__main__":

@@ -28,9 +28,9 @@ def test_work_order_is_read_by_it_division_auditors_and_its_own_vendor_only(who:
 
 
 def test_vendor_lists_only_its_own_work_orders() -> None:
-    assert policy.work_order_filter(VENDOR2) == {"work_order.vendor_id": "vendor-b"}
-    assert policy.work_order_filter(IT) == policy.work_order_filter(AUDITOR) == {}
-    assert outcome(policy.work_order_filter, SUBMITTER) == "403"
+    assert policy.work_order_scope(VENDOR2) == "vendor-b"
+    assert policy.work_order_scope(IT) is policy.work_order_scope(AUDITOR) is None
+    assert outcome(policy.work_order_scope, SUBMITTER) == "403"
 
 
 @pytest.mark.parametrize(

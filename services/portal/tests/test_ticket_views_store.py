@@ -1,16 +1,13 @@
-"""The portal's ticket read model against the session's real FerretDB (no services): the dashboard's facts
+"""The portal's ticket read model against a real PostgreSQL database (no services): the dashboard's facts
 survive redelivered and out-of-order events (services/portal/milestones.py)."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from infra.launcher import Stack
 from services.portal.adapters import TicketViews
 from services.portal.handlers import when_ticket_event_record_timeline
+from shared.db import Database
 from shared.events import Actor, Envelope
 
 pytestmark = pytest.mark.e2e
@@ -18,12 +15,10 @@ T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def views(stack: Stack) -> AsyncIterator[TicketViews]:
-    client = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
-    db = client[f"{stack.db_prefix}_portal_views_{uuid4().hex[:8]}"]
-    yield TicketViews(db)
-    await client.drop_database(db.name)
-    await client.close()
+async def views(portal_db: Database) -> TicketViews:
+    """The read model on empty tables (the database is the module's)."""
+    await portal_db.execute("TRUNCATE tickets, timeline")
+    return TicketViews(portal_db)
 
 
 def event(event_type: str, minutes: float, **data) -> Envelope:
@@ -68,7 +63,7 @@ async def test_facts_keep_the_first_milestone_and_the_newest_current_fact(views:
     assert ticket["review_level"] == "city"
     assert (ticket["vendor_id"], ticket["planned_delivery"]) == ("vendor-a", "2026-12-20")
     assert ticket["milestones"] == {"delivered": T0 + timedelta(minutes=90), "dispatched": T0 + timedelta(minutes=30)}
-    rows = await views.dashboard_rows({}, limit=10)
+    rows = await views.dashboard_rows(None, kind=None, since=None, limit=10)
     assert [row["_id"] for row in rows] == ["REQ-1"] and "milestones" in rows[0]
 
 

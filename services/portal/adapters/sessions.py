@@ -1,0 +1,51 @@
+"""Refresh tokens, stored only as digests; each is used once and replaced (rotation)."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.db import Database
+
+
+@dataclass(frozen=True)
+class StoredRefreshToken:
+    user_id: str
+    family: str
+    expires_at: datetime
+    used: bool  # already used before this use: a replay
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# One statement marks the token used and answers whether it was used before: of two concurrent uses of
+# one token exactly one sees `used = false` (the second waits for the first's row lock, then reads it used).
+USE = """
+UPDATE refresh_tokens AS token SET used = true
+FROM (SELECT digest, used FROM refresh_tokens WHERE digest = $1 FOR UPDATE) AS before
+WHERE token.digest = before.digest
+RETURNING token.user_id, token.family, token.expires_at, before.used
+"""
+
+
+class RefreshTokens:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, token: str, *, user_id: str, family: str, expires_at: datetime) -> None:
+        await self._db.execute(
+            "INSERT INTO refresh_tokens (digest, user_id, family, expires_at) VALUES ($1, $2, $3, $4)",
+            _digest(token),
+            user_id,
+            family,
+            expires_at,
+        )
+
+    async def use(self, token: str) -> StoredRefreshToken | None:
+        """Mark the token used and answer it as it was before (None if unknown); `used` tells a replay."""
+        row = await self._db.fetchrow(USE, _digest(token))
+        return StoredRefreshToken(row["user_id"], row["family"], row["expires_at"], row["used"]) if row else None
+
+    async def revoke_family(self, family: str) -> None:
+        await self._db.execute("UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used", family)
