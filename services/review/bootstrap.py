@@ -6,11 +6,9 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.review.adapters import PublicationRepository, ReviewCaseRepository
-from services.review.adapters import cases as case_store
-from services.review.adapters import publications as publication_store
 from services.review.entrypoints import build_router, subscribe
 from services.review.handlers import remind_overdue_reviews
-from services.review.problems.adapters import CALENDAR, CalendarCorrections
+from services.review.problems.adapters import CalendarCorrections
 from services.review.problems.wiring import install as install_problems
 from services.review.publishing import resume_drafts
 from services.review.queue import ReviewClock
@@ -31,16 +29,14 @@ class ReviewSettings(Settings):
 def create_service(settings: Settings | None = None) -> FastAPI:
     settings = settings or ReviewSettings()
     runtime = Runtime(settings)
-    runtime.index(*case_store.INDEXES, *publication_store.INDEXES)
-    cases = ReviewCaseRepository(runtime.aggregates(case_store.COLLECTION), runtime.outbox, runtime.relay.wake)
-    publications = PublicationRepository(
-        runtime.aggregates(publication_store.COLLECTION), runtime.outbox, runtime.relay.wake
-    )
+    db = runtime.use_postgres()  # first: the consumers' inbox and the relay are PostgreSQL's from here on
+    cases = ReviewCaseRepository(db, runtime.pg_outbox)
+    publications = PublicationRepository(db, runtime.pg_outbox)
     subscribe(runtime, cases)
-    problems = install_problems(runtime, sla_check_seconds=getattr(settings, "sla_check_seconds", 60.0))
+    problems = install_problems(runtime, db, sla_check_seconds=getattr(settings, "sla_check_seconds", 60.0))
     # The review deadline counts the same working days as the problems' SLA clocks: the official calendar
     # with the region's corrections, which the problem procedure keeps (read here, never written).
-    corrections = CalendarCorrections(runtime.db[CALENDAR])
+    corrections = CalendarCorrections(db)
     timing = ReviewClock(runtime.clock, corrections.current, settings.review_working_days)
     overdue = PeriodicTask(
         "review-overdue-check",

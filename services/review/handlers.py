@@ -15,7 +15,6 @@ from services.review.adapters import ReviewCaseRepository
 from services.review.adapters.documents import case_state
 from services.review.domain import (
     CaseNotFound,
-    ConcurrentChange,
     ConfirmRequirement,
     ForwardRequirement,
     MergeRequirement,
@@ -192,20 +191,19 @@ async def confirm_requirement(
 async def remind_overdue_reviews(*, repository: ReviewCaseRepository, timing: ReviewClock, limit: int = 500) -> int:
     """The periodic check: ReviewTaskOverdue once per review task past its level's deadline (decision 0009).
 
-    Several review instances may run it at once: a case is saved with the version it was read at, so the
-    reminder goes out once whoever wins; a case a reviewer acted on meanwhile is left to the next pass."""
+    Several review instances may run it at once: each claims the candidates no other instance holds
+    (`claim_overdue`), and the reminders are saved inside that claim, so each task is reminded once; a case
+    a reviewer is acting on is saved by whoever locks it first, the other's guarded write gets a 409."""
     deadline = await timing.deadline()
     now, offset = timing.clock.now(), timing.clock.offset
     reminded = 0
     opened_before = utcnow() - timedelta(days=deadline.working_days)
-    for case in await repository.overdue_candidates(opened_before, limit=limit):
-        if not remind_if_overdue(case, deadline, now=now, offset=offset):
-            continue
-        try:
+    async with repository.claim_overdue(opened_before, limit=limit) as candidates:
+        for case in candidates:
+            if not remind_if_overdue(case, deadline, now=now, offset=offset):
+                continue
             await repository.save(case, actor=SYSTEM)
             reminded += 1
-        except ConcurrentChange:
-            continue
     if reminded:
         log.info("review tasks overdue", count=reminded)
     return reminded

@@ -1,9 +1,11 @@
 """需求公示 (第六条四): the IT division publishes the month's decisions, and the specification is compiled.
 
-Publishing touches many documents and FerretDB has no transactions, so it goes in steps that can be
-resumed: reserve the batch as a draft (its id is unique) → mark each requirement published in this batch
-(one guarded write each; one another batch took meanwhile is left out) → complete the batch in one write
-with its PublicationPublished event. A draft a crash left behind is completed at the next start.
+Publishing is one transaction: reserve the batch under the month's next free id (the id is the key:
+two publications of one month at once get PUB-2026-12 and PUB-2026-12-2, never the same batch twice) →
+mark each requirement published in this batch (one guarded write each; one another batch took meanwhile
+is left out) → complete the batch with its PublicationPublished event. A crash anywhere leaves nothing;
+a batch that got no requirement at all is rolled back as a 409. (`resume_drafts` completes a draft that
+a crash left behind before publishing was transactional.)
 """
 
 from typing import Any
@@ -47,16 +49,17 @@ async def publish_month(
         check_month(command.submitted_month, "submitted_month")
     selected = await _selected(command, cases)
     now = utcnow()
-    sequence = await publications.next_sequence(command.month)
-    publication = draft_publication(selected, month=command.month, sequence=sequence, by=by, now=now)
-    while not await publications.reserve(publication):
-        sequence += 1
-        publication.batch_id = batch_id_for(command.month, sequence)
-    await _complete(
-        publication, {case.ticket_id: case for case in selected}, by.actor(), cases, publications, correlation_id
-    )
-    if publication.status != "published":
-        raise ConcurrentChange(publication.batch_id)
+    async with publications.atomically():
+        sequence = await publications.next_sequence(command.month)
+        publication = draft_publication(selected, month=command.month, sequence=sequence, by=by, now=now)
+        while not await publications.reserve(publication):
+            sequence += 1
+            publication.batch_id = batch_id_for(command.month, sequence)
+        await _complete(
+            publication, {case.ticket_id: case for case in selected}, by.actor(), cases, publications, correlation_id
+        )
+        if publication.status != "published":
+            raise ConcurrentChange(publication.batch_id)  # rolls the empty batch back
     log.info("publication published", batch_id=publication.batch_id, items=len(publication.entries))
     return await read_publication(publication.batch_id, reader=by, publications=publications)
 

@@ -1,127 +1,184 @@
-"""The review case repository: one document per requirement in "review_cases", its events in its outbox.
+"""The review case repository: one row per requirement in `review_cases`, its events in the outbox table.
 
-Every change is ONE `update_one` guarded by the version read: {_id, version: v} → $set the new state,
-version v+1, $push the events onto the outbox. Whoever loses a race gets ConcurrentChange (409) and
-nothing is written, so no step is ever applied twice or half (FerretDB has no transactions).
+The columns are what the queues filter and sort on (the open task's division and opening, the status, the
+business division, the month); the whole case is in `doc` (services/review/adapters/documents.py). Every
+change is ONE version-guarded UPDATE together with its outbox rows in one transaction: whoever loses a
+race gets ConcurrentChange (409) and nothing is written, so no step is ever applied twice or half.
 """
 
-import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from asyncpg import Record
 
 from services.review.adapters.documents import case_from_document, case_state
+from services.review.adapters.jsonb import like_pattern, revive
 from services.review.domain import ConcurrentChange, ReviewCase, Status
+from shared.db import Database, affected
 from shared.events import Actor, Envelope, utcnow
-from shared.outbox import OUTBOX_FIELD, OutboxWriter
-from shared.store import IndexSpec
+from shared.outbox import Outbox
 
-COLLECTION = "review_cases"
-PUBLIC = {OUTBOX_FIELD: 0}
-INDEXES = [
-    IndexSpec(COLLECTION, [("current_division", 1), ("current_opened_at", 1)]),
-    IndexSpec(COLLECTION, [("status", 1), ("business_division_id", 1)]),
-    IndexSpec(COLLECTION, [("status", 1), ("submitted_month", 1)]),
-    IndexSpec(COLLECTION, [("batch_id", 1)]),
-]
+COLUMNS = "id, doc, opened_at, updated_at, version"
+INSERT = """
+INSERT INTO review_cases (id, status, title, description, category, urgency, org_id, org_path, submitted_month,
+    business_division_id, batch_id, current_level, current_division, current_opened_at, current_overdue_at,
+    doc, opened_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, 1)
+ON CONFLICT (id) DO NOTHING
+RETURNING true
+"""
+UPDATE = """
+UPDATE review_cases SET status = $2, title = $3, description = $4, category = $5, urgency = $6, org_id = $7,
+    org_path = $8, submitted_month = $9, business_division_id = $10, batch_id = $11, current_level = $12,
+    current_division = $13, current_opened_at = $14, current_overdue_at = $15, doc = $16, updated_at = $17,
+    version = version + 1
+WHERE id = $1 AND version = $18
+"""
+# Filters of a bureau's queue that are exact matches on a column.
+QUEUE_FILTERS = ("category", "urgency", "org_id")
+
+
+def _columns(case: ReviewCase, state: dict[str, Any]) -> tuple:
+    return (
+        case.ticket_id,
+        state["status"],
+        state["title"],
+        state["description"],
+        state["category"],
+        state["urgency"],
+        state["org_id"],
+        state["org_path"],
+        state["submitted_month"],
+        state["business_division_id"],
+        state["batch_id"],
+        state["current_level"],
+        state["current_division"],
+        state["current_opened_at"],
+        state["current_overdue_at"],
+        state,
+    )
+
+
+def _document(row: Record) -> dict[str, Any]:
+    """The stored case as readers see it: its state, when it was opened and last written, its version."""
+    return {
+        "_id": row["id"],
+        **revive(row["doc"]),
+        "opened_at": row["opened_at"],
+        "updated_at": row["updated_at"],
+        "version": row["version"],
+    }
+
+
+def _case(row: Record) -> ReviewCase:
+    return case_from_document(_document(row))
 
 
 class ReviewCaseRepository:
-    def __init__(self, collection: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
-        self._collection = collection
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
+
+    def atomically(self) -> AbstractAsyncContextManager[Any]:
+        """One transaction around several writes (joined by every save inside it)."""
+        return self._db.transaction()
 
     async def add(self, case: ReviewCase, *, actor: Actor, cause: Envelope) -> bool:
         """Insert a new case; False when it already exists (the triggering event was seen before)."""
-        now = utcnow()
-        try:
-            await self._collection.insert_one(
-                {
-                    "_id": case.ticket_id,
-                    **case_state(case),
-                    "opened_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                    OUTBOX_FIELD: self._outbox.entries(case.events, actor=actor, causation=cause),
-                }
-            )
-        except DuplicateKeyError:
-            return False
+        async with self._db.transaction() as conn:
+            if not await conn.fetchval(INSERT, *_columns(case, case_state(case)), utcnow()):
+                return False
+            await self._outbox.add(conn, case.events, actor=actor, causation=cause)
         case.version = 1
         case.events.clear()
-        self._saved()
         return True
 
     async def save(
         self, case: ReviewCase, *, actor: Actor, cause: Envelope | None = None, correlation_id: str | None = None
     ) -> None:
         """Write the case's new state and events if nobody changed it since it was read."""
-        entries = self._outbox.entries(case.events, actor=actor, causation=cause, correlation_id=correlation_id)
-        update: dict[str, Any] = {"$set": {**case_state(case), "updated_at": utcnow(), "version": case.version + 1}}
-        if entries:
-            update["$push"] = {OUTBOX_FIELD: {"$each": entries}}
-        result = await self._collection.update_one({"_id": case.ticket_id, "version": case.version}, update)
-        if result.matched_count != 1:
-            raise ConcurrentChange(case.ticket_id)
+        async with self._db.transaction() as conn:
+            status = await conn.execute(UPDATE, *_columns(case, case_state(case)), utcnow(), case.version)
+            if affected(status) != 1:
+                raise ConcurrentChange(case.ticket_id)
+            await self._outbox.add(conn, case.events, actor=actor, causation=cause, correlation_id=correlation_id)
         case.version += 1
         case.events.clear()
-        if entries:
-            self._saved()
 
     async def get(self, ticket_id: str) -> ReviewCase | None:
-        doc = await self._collection.find_one({"_id": ticket_id}, PUBLIC)
-        return case_from_document(doc) if doc else None
+        row = await self._db.fetchrow(f"SELECT {COLUMNS} FROM review_cases WHERE id = $1", ticket_id)
+        return _case(row) if row else None
 
     async def get_many(self, ticket_ids: list[str]) -> dict[str, ReviewCase]:
-        cursor = self._collection.find({"_id": {"$in": ticket_ids}}, PUBLIC)
-        return {doc["_id"]: case_from_document(doc) async for doc in cursor}
+        rows = await self._db.fetch(f"SELECT {COLUMNS} FROM review_cases WHERE id = ANY($1::text[])", ticket_ids)
+        return {row["id"]: _case(row) for row in rows}
 
     async def read(self, ticket_id: str) -> dict[str, Any] | None:
-        """The stored case as readers see it (without the outbox)."""
-        return await self._collection.find_one({"_id": ticket_id}, PUBLIC)
+        """The stored case as readers see it."""
+        row = await self._db.fetchrow(f"SELECT {COLUMNS} FROM review_cases WHERE id = $1", ticket_id)
+        return _document(row) if row else None
 
-    async def overdue_candidates(self, opened_before: datetime, *, limit: int) -> list[ReviewCase]:
-        """Cases whose open task opened before `opened_before` (real time) and was not reminded yet: the
-        periodic check reads the deadline of each (a deadline is never shorter than its working days)."""
-        query = {
-            "status": Status.IN_REVIEW.value,
-            "current_opened_at": {"$lt": opened_before},
-            "current_overdue_at": None,
-        }
-        docs = await self._find(query, limit=limit, sort=[("current_opened_at", 1)])
-        return [case_from_document(doc) for doc in docs]
+    @asynccontextmanager
+    async def claim_overdue(self, opened_before: datetime, *, limit: int) -> AsyncIterator[list[ReviewCase]]:
+        """Cases whose open task opened before `opened_before` (real time) and was not reminded yet, locked
+        for the caller's transaction: the periodic check reads the deadline of each (a deadline is never
+        shorter than its working days) and saves the reminded ones inside it. Rows another instance holds
+        are skipped (SKIP LOCKED), so two instances never remind the same task; a killed instance's
+        transaction ends with its connection and its rows are claimed again at the next pass."""
+        async with self._db.transaction():
+            rows = await self._db.fetch(
+                f"SELECT {COLUMNS} FROM review_cases"
+                " WHERE status = 'in_review' AND current_overdue_at IS NULL AND current_opened_at < $1"
+                " ORDER BY current_opened_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                opened_before,
+                limit,
+            )
+            yield [_case(row) for row in rows]
 
     async def open_tasks_for(
         self, division_code: str, *, limit: int, keyword: str | None = None, **filters: str | None
     ) -> list[dict]:
         """The queue of one finance bureau: cases whose current task is at its division, the task opened
         longest ago first (hence the soonest due). `filters` are exact fields (category, urgency, org_id);
-        `keyword` is looked for in the id, title and description."""
-        query: dict[str, Any] = {"current_division": division_code, **{k: v for k, v in filters.items() if v}}
+        `keyword` is looked for in the id, title and description (trigram indexes)."""
+        conditions, args = ["current_division = $1"], [division_code]
+        for field, value in filters.items():
+            if field not in QUEUE_FILTERS:
+                raise ValueError(f"no queue filter {field}")
+            if value:
+                args.append(value)
+                conditions.append(f"{field} = ${len(args)}")
         if keyword and keyword.strip():
-            pattern = {"$regex": re.escape(keyword.strip()), "$options": "i"}
-            query["$or"] = [{"_id": pattern}, {"title": pattern}, {"description": pattern}]
-        return await self._find(query, limit=limit, sort=[("current_opened_at", 1), ("opened_at", 1)])
+            args.append(like_pattern(keyword.strip()))
+            n = len(args)
+            conditions.append(f"(id ILIKE ${n} OR title ILIKE ${n} OR description ILIKE ${n})")
+        args.append(limit)
+        return await self._list(
+            f"{' AND '.join(conditions)} ORDER BY current_opened_at, opened_at LIMIT ${len(args)}", args
+        )
 
     async def awaiting_refinement(self, *, limit: int) -> list[dict]:
         """The IT division's refinement queue (第六条二)."""
-        return await self._find({"status": Status.AWAITING_REFINEMENT.value}, limit=limit, sort=[("updated_at", 1)])
+        return await self._list("status = $1 ORDER BY updated_at LIMIT $2", [Status.AWAITING_REFINEMENT.value, limit])
 
     async def awaiting_confirmation(self, business_division_id: str, *, limit: int) -> list[dict]:
         """One business division's confirmation queue (第六条三)."""
-        query = {"status": Status.AWAITING_CONFIRMATION.value, "business_division_id": business_division_id}
-        return await self._find(query, limit=limit, sort=[("updated_at", 1)])
+        return await self._list(
+            "status = 'awaiting_confirmation' AND business_division_id = $1 ORDER BY updated_at LIMIT $2",
+            [business_division_id, limit],
+        )
 
     async def publishable(self, *, submitted_month: str | None = None, limit: int = 1000) -> list[ReviewCase]:
         """Confirmed and not yet published (第六条四), optionally only those submitted in one month."""
-        query: dict[str, Any] = {"status": Status.CONFIRMED.value}
         if submitted_month:
-            query["submitted_month"] = submitted_month
-        return [case_from_document(doc) for doc in await self._find(query, limit=limit, sort=[("updated_at", 1)])]
+            where, args = "status = $1 AND submitted_month = $2 ORDER BY updated_at LIMIT $3", [submitted_month]
+        else:
+            where, args = "status = $1 ORDER BY updated_at LIMIT $2", []
+        docs = await self._list(where, [Status.CONFIRMED.value, *args, limit])
+        return [case_from_document(doc) for doc in docs]
 
-    async def _find(self, query: dict[str, Any], *, limit: int, sort: list[tuple[str, int]]) -> list[dict]:
-        return await self._collection.find(query, PUBLIC).sort(sort).limit(limit).to_list()
+    async def _list(self, where: str, args: list[Any]) -> list[dict]:
+        rows = await self._db.fetch(f"SELECT {COLUMNS} FROM review_cases WHERE {where}", *args)
+        return [_document(row) for row in rows]

@@ -1,67 +1,94 @@
-"""The publication repository: one document per batch in "publications", PublicationPublished in its outbox.
+"""The publication repository: one row per batch in `publications`, PublicationPublished in the outbox.
 
-A batch is first reserved as a draft ("publishing", its id unique), then completed in one write that
-sets its final entries and pushes its event; a draft left by a crash is completed at the next start.
+A batch is reserved under its id (PUB-2026-12, then PUB-2026-12-2, …: the id is the key, so a month's
+sequence number is never given twice), then completed in one guarded UPDATE with its event. The publishing
+handler runs both, and the marking of each requirement, in one transaction (`atomically`).
 """
 
-from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from asyncpg import Record
 
 from services.review.adapters.documents import publication_from_document, publication_state
+from services.review.adapters.jsonb import revive
 from services.review.domain import ConcurrentChange, Publication
+from shared.db import Database, affected
 from shared.events import Actor
-from shared.outbox import OUTBOX_FIELD, OutboxWriter
-from shared.store import IndexSpec
+from shared.outbox import Outbox
 
-COLLECTION = "publications"
-LIST_FIELDS = {OUTBOX_FIELD: 0}
-INDEXES = [IndexSpec(COLLECTION, [("status", 1), ("published_at", -1)]), IndexSpec(COLLECTION, [("month", 1)])]
+DRAFTS_LIMIT = 100
+
+
+def _document(row: Record) -> dict[str, Any]:
+    return {"_id": row["id"], **revive(row["doc"])}
 
 
 class PublicationRepository:
-    def __init__(self, collection: AsyncCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
-        self._collection = collection
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
+
+    def atomically(self) -> AbstractAsyncContextManager[Any]:
+        """One transaction around the whole publication (joined by every write inside it)."""
+        return self._db.transaction()
 
     async def next_sequence(self, month: str) -> int:
-        return await self._collection.count_documents({"month": month}) + 1
+        return await self._db.fetchval("SELECT count(*) FROM publications WHERE month = $1", month) + 1
 
     async def reserve(self, publication: Publication) -> bool:
         """Insert the draft under its batch id; False when that id is taken (try the next sequence)."""
-        try:
-            await self._collection.insert_one({"_id": publication.batch_id, **publication_state(publication)})
-        except DuplicateKeyError:
-            return False
-        return True
+        state = publication_state(publication)
+        return bool(
+            await self._db.fetchval(
+                "INSERT INTO publications (id, month, status, published_at, doc) VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT (id) DO NOTHING RETURNING true",
+                publication.batch_id,
+                publication.month,
+                publication.status,
+                publication.published_at,
+                state,
+            )
+        )
 
     async def complete(self, publication: Publication, *, actor: Actor, correlation_id: str | None = None) -> None:
         """Record the published (or abandoned) batch and its event, once: only a draft can be completed."""
-        entries = self._outbox.entries(publication.events, actor=actor, correlation_id=correlation_id)
-        update: dict[str, Any] = {"$set": publication_state(publication)}
-        if entries:
-            update["$push"] = {OUTBOX_FIELD: {"$each": entries}}
-        result = await self._collection.update_one({"_id": publication.batch_id, "status": "publishing"}, update)
-        if result.matched_count != 1:
-            raise ConcurrentChange(publication.batch_id)
+        async with self._db.transaction() as conn:
+            status = await conn.execute(
+                "UPDATE publications SET status = $2, published_at = $3, doc = $4"
+                " WHERE id = $1 AND status = 'publishing'",
+                publication.batch_id,
+                publication.status,
+                publication.published_at,
+                publication_state(publication),
+            )
+            if affected(status) != 1:
+                raise ConcurrentChange(publication.batch_id)
+            await self._outbox.add(conn, publication.events, actor=actor, correlation_id=correlation_id)
         publication.events.clear()
-        if entries:
-            self._saved()
 
     async def drafts(self) -> list[Publication]:
-        """Batches a crash left half-way (reserved, never completed)."""
-        cursor = self._collection.find({"status": "publishing"}, {OUTBOX_FIELD: 0})
-        return [publication_from_document(doc) async for doc in cursor]
+        """Batches left half-way (reserved, never completed)."""
+        rows = await self._db.fetch(
+            "SELECT id, doc FROM publications WHERE status = 'publishing' ORDER BY id LIMIT $1", DRAFTS_LIMIT
+        )
+        return [publication_from_document(_document(row)) for row in rows]
 
     async def list_published(self, *, month: str | None, limit: int, skip: int) -> list[dict[str, Any]]:
-        query: dict[str, Any] = {"status": "published"}
         if month:
-            query["month"] = month
-        cursor = self._collection.find(query, LIST_FIELDS).sort("published_at", -1).skip(skip).limit(limit)
-        return await cursor.to_list()
+            where, args = "status = 'published' AND month = $3", [month]
+        else:
+            where, args = "status = 'published'", []
+        rows = await self._db.fetch(
+            f"SELECT id, doc FROM publications WHERE {where} ORDER BY published_at DESC LIMIT $1 OFFSET $2",
+            limit,
+            skip,
+            *args,
+        )
+        return [_document(row) for row in rows]
 
     async def read(self, batch_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": batch_id, "status": "published"}, {OUTBOX_FIELD: 0})
+        row = await self._db.fetchrow(
+            "SELECT id, doc FROM publications WHERE id = $1 AND status = 'published'", batch_id
+        )
+        return _document(row) if row else None

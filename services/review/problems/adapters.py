@@ -1,173 +1,352 @@
-"""Storage of the problem procedure: problem cases and FAQ entries (aggregates with an outbox) and the
-region's calendar corrections as review learns them from intake's CalendarDayCorrected events.
+"""Storage of the problem procedure: problem cases and FAQ entries (rows with their events in the outbox
+table) and the region's calendar corrections as review learns them from intake's CalendarDayCorrected.
 
-Every change is ONE `update_one` guarded by the version read: {_id, version: v} → $set the new state,
-version v+1, $push the events onto the outbox. Whoever loses a race gets ConcurrentChange (409) and
-nothing is written (FerretDB has no transactions; nothing here needs one).
-
-The aggregate collections come from `runtime.aggregates`: a `shared.store.SerializedCollection`, whose
-updates of one document by `_id` (these saves and the outbox relay's) wait for each other in the process,
-because FerretDB v1 runs an update as a read and a separate write (decision 0002).
+A case's columns are what the ledger, the desks' queues, the SLA check and the figures filter and sort
+on; the whole case is in `doc` (services/review/problems/documents.py). Every change is ONE version-guarded
+UPDATE with its outbox rows in one transaction: whoever loses a race gets ConcurrentChange (409) and nothing
+is written. Reads go through `Database.fetch*` and take a filter object (ledger.LedgerFilter, ledger.Desk),
+so callers never see SQL.
 """
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from asyncpg import Record
 
+from services.review.adapters.jsonb import like_pattern, revive
 from services.review.problems.documents import case_from_document, case_state, entry_from_document, entry_state
 from services.review.problems.domain import ConcurrentChange, FaqEntry, ProblemCase
-from shared.events import Actor, Envelope, Event, utcnow
-from shared.outbox import OUTBOX_FIELD, OutboxWriter
-from shared.store import IndexSpec, SerializedCollection
+from services.review.problems.ledger import Desk, LedgerFilter
+from shared.db import Database, affected
+from shared.events import Actor, Envelope, utcnow
+from shared.outbox import Outbox
 from shared.workcalendar import DayOverride, WorkCalendar
 
-CASES = "problem_cases"
-FAQ = "faq_entries"
-CALENDAR = "problem_calendar"
-PUBLIC = {OUTBOX_FIELD: 0}
-# The FAQ is read whole for search (services/review/problems/domain/faq.py): at most this many entries.
-FAQ_SCAN_LIMIT = 2000
-FAQ_FIELDS = {"question": 1, "answer": 1, "category": 1, "module": 1, "links": 1, "source_ticket_id": 1,
-              "revision": 1, "updated_at": 1}  # fmt: skip
-INDEXES = [
-    IndexSpec(CASES, [("urgent", -1), ("opened_at", -1)], name="ledger"),
-    IndexSpec(CASES, [("org_path", 1), ("opened_at", -1)], name="area"),
-    IndexSpec(CASES, [("owner_role", 1), ("owner_division", 1), ("urgent", -1)], name="queue"),
-    IndexSpec(CASES, [("sla_next_check_at", 1)], name="sla_check"),
-    IndexSpec(CASES, [("opened_month", 1), ("category", 1)], name="figures"),
-    IndexSpec(FAQ, [("updated_at", -1)], name="faq_recent"),
-]
+# The suggestions for a ticket being written are ranked in Python (bigrams, domain/faq.py) over at most
+# this many of the most recently updated entries that share a word with its title.
+FAQ_SUGGEST_LIMIT = 2000
+# At most this many keywords of a search are matched (each is one trigram-indexed ILIKE).
+FAQ_MAX_KEYWORDS = 10
+CASE_COLUMNS = "id, doc, sla_next_check_at, created_at, written_at, version"
+FAQ_COLUMNS = "id, doc, version"
+FAQ_TEXT = "(question || ' ' || answer || ' ' || module)"
+
+INSERT_CASE = """
+INSERT INTO problem_cases (id, category, status, urgent, org_id, org_path, recorded_by, opened_at, opened_month,
+    sla_state, sla_next_check_at, owner_role, owner_org_id, owner_division, doc, created_at, written_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)
+ON CONFLICT (id) DO NOTHING
+RETURNING true
+"""
+UPDATE_CASE = """
+UPDATE problem_cases SET category = $2, status = $3, urgent = $4, org_id = $5, org_path = $6, recorded_by = $7,
+    opened_at = $8, opened_month = $9, sla_state = $10, sla_next_check_at = $11, owner_role = $12,
+    owner_org_id = $13, owner_division = $14, doc = $15, written_at = $16, version = version + 1
+WHERE id = $1 AND version = $17
+"""
+INSERT_FAQ = """
+INSERT INTO faq_entries (id, category, question, answer, module, updated_at, doc, created_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)
+ON CONFLICT (id) DO NOTHING
+RETURNING true
+"""
+UPDATE_FAQ = """
+UPDATE faq_entries SET category = $2, question = $3, answer = $4, module = $5, updated_at = $6, doc = $7,
+    version = version + 1
+WHERE id = $1 AND version = $8
+"""
+# The month's SLA figures per category (第十一条四), counted by the database from the stored clocks.
+SLA_COUNTS = """
+SELECT category,
+    count(*) AS reported,
+    count(*) FILTER (WHERE doc->'sla'->>'response_state' = 'met') AS response_met,
+    count(*) FILTER (WHERE doc->'sla'->>'response_state' IN ('met', 'breached')) AS response_decided,
+    count(*) FILTER (WHERE doc->'sla'->>'resolution_state' = 'met') AS resolution_met,
+    count(*) FILTER (WHERE doc->'sla'->>'resolution_state' IN ('met', 'breached')) AS resolution_decided,
+    count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' = 'true') AS responded_same_day,
+    count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' IS NOT NULL) AS responded_same_day_decided,
+    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' = 'true') AS resolved_same_day,
+    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' IS NOT NULL) AS resolved_same_day_decided
+FROM problem_cases
+WHERE {where}
+GROUP BY category
+ORDER BY category
+"""
 
 
-class _Aggregates:
-    """Insert and version-checked save of documents that carry their events in an outbox."""
+def _case_columns(case: ProblemCase) -> tuple:
+    state = case_state(case)
+    return (
+        case.ticket_id,
+        state["category"],
+        state["status"],
+        state["urgent"],
+        state["org_id"],
+        state["org_path"],
+        state["recorded_by"],
+        state["opened_at"],
+        state["opened_month"],
+        state["sla_state"],
+        state["sla_next_check_at"],
+        state["owner_role"],
+        state["owner_org_id"],
+        state["owner_division"],
+        state,
+    )
 
-    def __init__(self, collection: SerializedCollection, outbox: OutboxWriter, saved: Callable[[], None]) -> None:
-        self._collection = collection
+
+def _case_document(row: Record) -> dict[str, Any]:
+    """The stored case as readers see it (the SLA check's next time is the column: a calendar correction
+    moves it without a new version)."""
+    return {
+        "_id": row["id"],
+        **revive(row["doc"]),
+        "sla_next_check_at": row["sla_next_check_at"],
+        "created_at": row["created_at"],
+        "written_at": row["written_at"],
+        "version": row["version"],
+    }
+
+
+class _Where:
+    """Conditions and their numbered arguments, built up in order."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def add(self, condition: str) -> None:
+        self.conditions.append(condition)
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions) or "true"
+
+
+def _ledger_where(filters: LedgerFilter, where: _Where | None = None) -> _Where:
+    where = where or _Where()
+    if filters.area:
+        where.add(f"org_path @> ARRAY[{where.arg(filters.area)}]::text[]")
+    if filters.ticket_id:
+        where.add(f"id = {where.arg(filters.ticket_id)}")
+    if filters.org:
+        where.add(f"org_path @> ARRAY[{where.arg(filters.org)}]::text[]")
+    for column in ("category", "status", "urgent", "sla_state"):
+        value = getattr(filters, column)
+        if value is not None:
+            where.add(f"{column} = {where.arg(value)}")
+    if filters.not_closed:
+        where.add("status <> 'closed'")
+    return where
+
+
+def _desk_condition(desk: Desk, where: _Where) -> str:
+    parts = [f"owner_role = ANY({where.arg(list(desk.owner_roles))}::text[])"]
+    if desk.owner_division is not None:
+        parts.append(f"owner_division = {where.arg(desk.owner_division)}")
+    if desk.owner_org_id is not None:
+        parts.append(f"owner_org_id = {where.arg(desk.owner_org_id)}")
+    if desk.unassigned:
+        parts.append("owner_org_id IS NULL")
+    if desk.recorded_by is not None:
+        parts.append(f"recorded_by = {where.arg(desk.recorded_by)}")
+    if desk.org_id is not None:
+        parts.append(f"org_id = {where.arg(desk.org_id)}")
+    return "(" + " AND ".join(parts) + ")"
+
+
+class ProblemCaseRepository:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
         self._outbox = outbox
-        self._saved = saved
 
-    async def _insert(self, key: str, state: dict, events: list[Event], **context: Any) -> bool:
-        now = utcnow()
-        entries = self._outbox.entries(events, **context)
-        try:
-            await self._collection.insert_one(
-                {"_id": key, **state, "created_at": now, "written_at": now, "version": 1, OUTBOX_FIELD: entries}
-            )
-        except DuplicateKeyError:
-            return False
-        events.clear()
-        self._saved()
-        return True
+    def atomically(self) -> AbstractAsyncContextManager[Any]:
+        """One transaction around several writes (the FAQ entry and the case it came from)."""
+        return self._db.transaction()
 
-    async def _update(self, key: str, version: int, state: dict, events: list[Event], **context: Any) -> None:
-        entries = self._outbox.entries(events, **context)
-        update: dict[str, Any] = {"$set": {**state, "written_at": utcnow(), "version": version + 1}}
-        if entries:
-            update["$push"] = {OUTBOX_FIELD: {"$each": entries}}
-        result = await self._collection.update_one({"_id": key, "version": version}, update)
-        if result.matched_count != 1:
-            raise ConcurrentChange(key)
-        events.clear()
-        if entries:
-            self._saved()
-
-    async def _find(self, query: dict, *, sort: list[tuple[str, int]], limit: int, skip: int = 0, fields=None):
-        cursor = self._collection.find(query, fields or PUBLIC).sort(sort).skip(skip).limit(limit)
-        return await cursor.to_list()
-
-
-class ProblemCaseRepository(_Aggregates):
     async def add(self, case: ProblemCase, *, actor: Actor, cause: Envelope) -> bool:
         """Insert a new case; False when it exists already (the report was delivered before)."""
-        added = await self._insert(case.ticket_id, case_state(case), case.events, actor=actor, causation=cause)
-        case.version = 1 if added else case.version
-        return added
+        async with self._db.transaction() as conn:
+            if not await conn.fetchval(INSERT_CASE, *_case_columns(case), utcnow()):
+                return False
+            await self._outbox.add(conn, case.events, actor=actor, causation=cause)
+        case.events.clear()
+        case.version = 1
+        return True
 
     async def save(
         self, case: ProblemCase, *, actor: Actor, cause: Envelope | None = None, correlation_id: str | None = None
     ) -> None:
-        state = case_state(case)
-        await self._update(
-            case.ticket_id,
-            case.version,
-            state,
-            case.events,
-            actor=actor,
-            causation=cause,
-            correlation_id=correlation_id,
-        )
+        """Write the case's new state and events if nobody changed it since it was read."""
+        async with self._db.transaction() as conn:
+            status = await conn.execute(UPDATE_CASE, *_case_columns(case), utcnow(), case.version)
+            if affected(status) != 1:
+                raise ConcurrentChange(case.ticket_id)
+            await self._outbox.add(conn, case.events, actor=actor, causation=cause, correlation_id=correlation_id)
+        case.events.clear()
         case.version += 1
 
     async def get(self, ticket_id: str) -> ProblemCase | None:
-        doc = await self._collection.find_one({"_id": ticket_id}, PUBLIC)
+        doc = await self.read(ticket_id)
         return case_from_document(doc) if doc else None
 
     async def read(self, ticket_id: str) -> dict[str, Any] | None:
-        return await self._collection.find_one({"_id": ticket_id}, PUBLIC)
+        row = await self._db.fetchrow(f"SELECT {CASE_COLUMNS} FROM problem_cases WHERE id = $1", ticket_id)
+        return _case_document(row) if row else None
 
-    async def ledger(self, query: dict, *, limit: int, skip: int = 0) -> list[dict]:
+    async def ledger(self, filters: LedgerFilter, *, limit: int, skip: int = 0) -> list[dict]:
         """问题解决台账: urgent first (急事急办), newest first."""
-        return await self._find(query, sort=[("urgent", -1), ("opened_at", -1)], limit=limit, skip=skip)
+        where = _ledger_where(filters)
+        sql = (
+            f"SELECT {CASE_COLUMNS} FROM problem_cases WHERE {where.sql()}"
+            f" ORDER BY urgent DESC, opened_at DESC LIMIT {where.arg(limit)} OFFSET {where.arg(skip)}"
+        )
+        return [_case_document(row) for row in await self._db.fetch(sql, *where.args)]
 
-    async def queue(self, query: dict, *, limit: int) -> list[dict]:
-        """A desk's open cases: urgent first, then the oldest."""
-        return await self._find(query, sort=[("urgent", -1), ("opened_at", 1)], limit=limit)
+    async def queue(self, desks: list[Desk], *, limit: int) -> list[dict]:
+        """The open cases of the given desks: urgent first, then the oldest."""
+        if not desks:
+            return []
+        where = _Where()
+        where.add("(" + " OR ".join(_desk_condition(desk, where) for desk in desks) + ")")
+        where.add("owner_role <> 'none'")
+        sql = (
+            f"SELECT {CASE_COLUMNS} FROM problem_cases WHERE {where.sql()}"
+            f" ORDER BY urgent DESC, opened_at LIMIT {where.arg(limit)}"
+        )
+        return [_case_document(row) for row in await self._db.fetch(sql, *where.args)]
 
-    async def due_for_check(self, now: datetime, *, limit: int) -> list[ProblemCase]:
-        """Open cases whose clocks have a warning, a breach or a same-day outcome due by `now`."""
-        docs = await self._find({"sla_next_check_at": {"$lte": now}}, sort=[("sla_next_check_at", 1)], limit=limit)
-        return [case_from_document(doc) for doc in docs]
+    @asynccontextmanager
+    async def claim_due_for_check(self, now: datetime, *, limit: int) -> AsyncIterator[list[ProblemCase]]:
+        """Open cases whose clocks have a warning, a breach or a same-day outcome due by `now`, locked for
+        the caller's transaction (the check saves them inside it). Rows another instance holds are skipped
+        (SKIP LOCKED): two instances never read the same clock at once, so each alert is emitted once; a
+        killed instance's transaction ends with its connection and the rows are claimed at the next pass."""
+        async with self._db.transaction():
+            rows = await self._db.fetch(
+                f"SELECT {CASE_COLUMNS} FROM problem_cases"
+                " WHERE sla_next_check_at IS NOT NULL AND sla_next_check_at <= $1"
+                " ORDER BY sla_next_check_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                limit,
+            )
+            yield [case_from_document(_case_document(row)) for row in rows]
 
-    async def clocks(self, query: dict, *, limit: int) -> list[dict]:
-        """The stored clocks of the cases matching `query` (SLA figures)."""
-        fields = {"category": 1, "sla": 1, "org_path": 1}
-        return await self._find(query, sort=[("opened_at", 1)], limit=limit, fields=fields)
+    async def sla_counts(self, filters: LedgerFilter, *, month: str) -> dict[str, dict[str, int]]:
+        """Per category, the month's counts of reported cases and of decided and met clocks (SLA figures)."""
+        where = _ledger_where(filters)
+        where.add(f"opened_month = {where.arg(month)}")
+        rows = await self._db.fetch(SLA_COUNTS.format(where=where.sql()), *where.args)
+        return {row["category"]: {key: row[key] for key in row.keys() if key != "category"} for row in rows}
 
     async def recheck_open_cases(self, at: datetime) -> None:
         """After a calendar correction every open case's clocks are read again at the next check."""
-        open_cases = self._collection.find({"sla_next_check_at": {"$ne": None}}, {"_id": 1})
-        for key in [doc["_id"] async for doc in open_cases]:  # one by one: each update is serialised by _id
-            await self._collection.update_one({"_id": key}, {"$set": {"sla_next_check_at": at}})
-
-
-class FaqRepository(_Aggregates):
-    async def add(self, entry: FaqEntry, *, actor: Actor, correlation_id: str | None = None) -> bool:
-        added = await self._insert(
-            entry.id, entry_state(entry), entry.events, actor=actor, correlation_id=correlation_id
+        await self._db.execute(
+            "UPDATE problem_cases SET sla_next_check_at = $1 WHERE sla_next_check_at IS NOT NULL", at
         )
-        entry.version = 1 if added else entry.version
-        return added
+
+
+class FaqRepository:
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self._db = db
+        self._outbox = outbox
+
+    async def add(self, entry: FaqEntry, *, actor: Actor, correlation_id: str | None = None) -> bool:
+        async with self._db.transaction() as conn:
+            if not await conn.fetchval(INSERT_FAQ, *self._columns(entry), utcnow()):
+                return False
+            await self._outbox.add(conn, entry.events, actor=actor, correlation_id=correlation_id)
+        entry.events.clear()
+        entry.version = 1
+        return True
 
     async def save(self, entry: FaqEntry, *, actor: Actor, correlation_id: str | None = None) -> None:
-        await self._update(
-            entry.id, entry.version, entry_state(entry), entry.events, actor=actor, correlation_id=correlation_id
-        )
+        async with self._db.transaction() as conn:
+            status = await conn.execute(UPDATE_FAQ, *self._columns(entry), entry.version)
+            if affected(status) != 1:
+                raise ConcurrentChange(entry.id)
+            await self._outbox.add(conn, entry.events, actor=actor, correlation_id=correlation_id)
+        entry.events.clear()
         entry.version += 1
 
     async def get(self, entry_id: str) -> FaqEntry | None:
-        doc = await self._collection.find_one({"_id": entry_id}, PUBLIC)
-        return entry_from_document(doc) if doc else None
+        row = await self._db.fetchrow(f"SELECT {FAQ_COLUMNS} FROM faq_entries WHERE id = $1", entry_id)
+        return entry_from_document(self._document(row)) if row else None
 
-    async def published(self, *, category: str | None = None) -> list[dict]:
-        """The published entries, most recently updated first (bounded: FAQ_SCAN_LIMIT)."""
-        query = {"category": category} if category else {}
-        return await self._find(query, sort=[("updated_at", -1)], limit=FAQ_SCAN_LIMIT, fields=FAQ_FIELDS)
+    async def search(self, keywords: list[str], *, category: str | None, limit: int) -> list[dict]:
+        """Entries holding every keyword in question, answer or module (trigram index); those whose question
+        holds more of them first, then the most recently updated."""
+        where = _Where()
+        if category:
+            where.add(f"category = {where.arg(category)}")
+        in_question = []
+        for keyword in keywords[:FAQ_MAX_KEYWORDS]:
+            pattern = where.arg(like_pattern(keyword))
+            where.add(f"{FAQ_TEXT} ILIKE {pattern}")
+            in_question.append(f"(question ILIKE {pattern})::int")
+        rank = f"{' + '.join(in_question)} DESC, " if in_question else ""
+        sql = (
+            f"SELECT {FAQ_COLUMNS} FROM faq_entries WHERE {where.sql()}"
+            f" ORDER BY {rank}updated_at DESC NULLS LAST LIMIT {where.arg(limit)}"
+        )
+        return [self._public(row) for row in await self._db.fetch(sql, *where.args)]
+
+    async def sharing_words(self, words: set[str]) -> list[dict]:
+        """The most recently updated entries (at most FAQ_SUGGEST_LIMIT) holding one of `words`."""
+        if not words:
+            return []
+        rows = await self._db.fetch(
+            f"SELECT {FAQ_COLUMNS} FROM faq_entries WHERE {FAQ_TEXT} ILIKE ANY($1::text[])"
+            " ORDER BY updated_at DESC NULLS LAST LIMIT $2",
+            [like_pattern(word) for word in sorted(words)],
+            FAQ_SUGGEST_LIMIT,
+        )
+        return [self._public(row) for row in rows]
+
+    @staticmethod
+    def _columns(entry: FaqEntry) -> tuple:
+        state = entry_state(entry)
+        return (entry.id, entry.category, entry.question, entry.answer, entry.module, entry.updated_at, state)
+
+    @staticmethod
+    def _document(row: Record) -> dict[str, Any]:
+        return {"_id": row["id"], **revive(row["doc"]), "version": row["version"]}
+
+    @classmethod
+    def _public(cls, row: Record) -> dict[str, Any]:
+        """What a search answers of an entry (as the API listed it before: no publisher's id, no version)."""
+        doc = cls._document(row)
+        return {key: doc.get(key) for key in PUBLIC_FAQ_FIELDS}
+
+
+PUBLIC_FAQ_FIELDS = ("_id", "question", "answer", "category", "module", "links", "source_ticket_id", "revision",
+                     "updated_at")  # fmt: skip
 
 
 class CalendarCorrections:
     """The region's corrections of the official calendar (adjusted workdays for a year chinese_calendar
-    does not know yet), so the SLA clocks count the same working days as the submission window."""
+    does not know yet), so the SLA clocks and the review deadline count the same working days as the
+    submission window."""
 
-    def __init__(self, collection: AsyncCollection) -> None:
-        self._collection = collection
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def correct(self, day: str, is_workday: bool | None, note: str) -> None:
-        await self._collection.update_one({"_id": day}, {"$set": {"is_workday": is_workday, "note": note}}, upsert=True)
+        await self._db.execute(
+            "INSERT INTO calendar_corrections (day, is_workday, note) VALUES ($1, $2, $3)"
+            " ON CONFLICT (day) DO UPDATE SET is_workday = EXCLUDED.is_workday, note = EXCLUDED.note",
+            date.fromisoformat(day),
+            is_workday,
+            note,
+        )
 
     async def current(self) -> WorkCalendar:
-        docs = await self._collection.find({"is_workday": {"$in": [True, False]}}).to_list()
-        return WorkCalendar(DayOverride(date.fromisoformat(d["_id"]), d["is_workday"], d.get("note", "")) for d in docs)
+        rows = await self._db.fetch(
+            "SELECT day, is_workday, note FROM calendar_corrections WHERE is_workday IS NOT NULL ORDER BY day"
+        )
+        return WorkCalendar(DayOverride(row["day"], row["is_workday"], row["note"]) for row in rows)

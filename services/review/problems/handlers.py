@@ -14,7 +14,6 @@ from services.review.problems import clocks, ledger, policy
 from services.review.problems.adapters import CalendarCorrections, FaqRepository, ProblemCaseRepository
 from services.review.problems.documents import case_from_document, case_state
 from services.review.problems.domain import (
-    ConcurrentChange,
     ProblemCase,
     ProblemNotFound,
     Step,
@@ -42,7 +41,7 @@ class ProblemDesk:
 
 async def when_problem_reported_open_case(envelope: Envelope, *, desk: ProblemDesk) -> None:
     """第十条, 第十一条一: a reported problem enters the ledger and its clocks start. Opened once, however
-    often the report is delivered (the ticket id is the document id)."""
+    often the report is delivered (the ticket id is the key: a second insert changes nothing)."""
     event = envelope.event()
     assert isinstance(event, ProblemReported)
     if await desk.cases.read(event.ticket_id) is not None:
@@ -94,8 +93,8 @@ async def read_case(ticket_id: str, *, reader: Principal, desk: ProblemDesk) -> 
 
 async def read_queue(reader: Principal, *, desk: ProblemDesk, limit: int) -> list[dict[str, Any]]:
     """The open cases whose next step is the reader's desk (urgent first, then the oldest), with their steps."""
-    query = ledger.queue_query(reader)
-    return [for_reader(doc, reader) for doc in await desk.cases.queue(query, limit=limit)] if query else []
+    desks = ledger.queue_query(reader)
+    return [for_reader(doc, reader) for doc in await desk.cases.queue(desks, limit=limit)] if desks else []
 
 
 def for_reader(doc: dict[str, Any], reader: Principal) -> dict[str, Any]:
@@ -106,19 +105,17 @@ def for_reader(doc: dict[str, Any], reader: Principal) -> dict[str, Any]:
 async def check_clocks(*, desk: ProblemDesk, limit: int = 500) -> int:
     """The periodic check: read the clocks of every case with something due, announce warnings and breaches.
 
-    Several review instances may run it at once: each case is saved with its version, so an alert is
-    emitted once whoever wins; a case changed meanwhile by a step had its clocks read by that step.
+    Several review instances may run it at once: each claims the due cases no other instance holds
+    (`claim_due_for_check`) and saves them inside that claim, so an alert is emitted once; a step taken
+    on a claimed case meanwhile waits for the claim and then reads the clocks itself.
     """
     now = desk.clock.now()
     calendar = await desk.calendar.current()
     announced = 0
-    for case in await desk.cases.due_for_check(now, limit=limit):
-        alerts = clocks.settle(case, calendar, now)
-        try:
+    async with desk.cases.claim_due_for_check(now, limit=limit) as due:
+        for case in due:
+            announced += clocks.settle(case, calendar, now)
             await desk.cases.save(case, actor=SYSTEM)
-        except ConcurrentChange:
-            continue
-        announced += alerts
     if announced:
         log.info("sla clocks announced", alerts=announced)
     return announced

@@ -12,12 +12,13 @@ from services.review.problems.domain import (
     Step,
     draft_from_answer,
     entry_id_for,
+    keywords,
     mark_promoted,
     new_entry_id,
     publish_entry,
     revise_entry,
-    search,
     suggest,
+    tokens,
 )
 from services.review.problems.handlers import ProblemDesk, view
 from services.review.problems.schemas import FaqBody, PromoteBody
@@ -50,8 +51,8 @@ async def promote(
 ) -> dict[str, Any]:
     """An answered consulting question becomes an FAQ entry (IT division); texts not given come from the case.
 
-    Two documents and no transaction: the entry is written first under an id derived from the ticket, so
-    a retry after a failure between the two writes finds it and only marks the case.
+    The entry (under an id derived from the ticket, so promoting twice cannot make two) and the case are
+    written in one transaction.
     """
     case = await desk.cases.get(ticket_id)
     if case is None:
@@ -61,11 +62,12 @@ async def promote(
     mark_promoted(case, entry_id_for(ticket_id), by=by, now=now)  # checks the state before anything is written
     fields = {**draft_from_answer(case), **_fields(body, partial=True)}
     entry = publish_entry(entry_id_for(ticket_id), **fields, by=by, now=now, source_ticket_id=ticket_id)
-    if not await desk.faq.add(entry, actor=by.actor(), correlation_id=correlation_id):
-        existing = await desk.faq.get(entry.id)
-        if existing is None or existing.source_ticket_id != ticket_id:
-            raise IllegalTransition("already_promoted", f"常见问题 {entry.id} 已存在 (already exists)")
-    await desk.cases.save(case, actor=by.actor(), correlation_id=correlation_id)
+    async with desk.cases.atomically():
+        if not await desk.faq.add(entry, actor=by.actor(), correlation_id=correlation_id):
+            existing = await desk.faq.get(entry.id)
+            if existing is None or existing.source_ticket_id != ticket_id:
+                raise IllegalTransition("already_promoted", f"常见问题 {entry.id} 已存在 (already exists)")
+        await desk.cases.save(case, actor=by.actor(), correlation_id=correlation_id)
     return {"entry": await read_entry(entry.id, desk=desk), "case": view(case)}
 
 
@@ -89,12 +91,12 @@ async def read_entry(entry_id: str, *, desk: ProblemDesk) -> dict[str, Any]:
 
 async def find(q: str, *, category: str | None, limit: int, desk: ProblemDesk) -> list[dict[str, Any]]:
     """Keyword search over question and answer (every keyword must occur)."""
-    return search(await desk.faq.published(category=category), q, limit)
+    return await desk.faq.search(keywords(q), category=category, limit=limit)
 
 
 async def suggestions(title: str, *, limit: int, desk: ProblemDesk) -> list[dict[str, Any]]:
     """Entries that may answer a consulting ticket whose title is being written, before it is sent."""
-    return suggest(await desk.faq.published(), title, limit)
+    return suggest(await desk.faq.sharing_words(tokens(title)), title, limit)
 
 
 def _fields(body: FaqBody | PromoteBody, *, partial: bool = False) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """问题解决台账 (the problem ledger, 第十一条一): every problem with its status, owner and SLA state, in the
 reader's area; exported as xlsx with Chinese headers. Also how a stored case is shown (labels added)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from typing import Any
@@ -53,6 +54,36 @@ def present(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class LedgerFilter:
+    """Which cases a ledger read lists: the reader's area and the filters asked for (None: any).
+
+    `area` and `org` are a division code or an organisation id, both of which are on a case's path."""
+
+    area: str | None = None
+    ticket_id: str | None = None
+    org: str | None = None
+    category: str | None = None
+    status: str | None = None
+    not_closed: bool = False
+    urgent: bool | None = None
+    sla_state: str | None = None
+
+
+@dataclass(frozen=True)
+class Desk:
+    """One desk's share of the open cases: owned by one of `owner_roles`, and where given, by that
+    division or organisation (`unassigned`: no organisation yet), recorded by that duty operator, or
+    reported by that organisation."""
+
+    owner_roles: tuple[str, ...]
+    owner_division: str | None = None
+    owner_org_id: str | None = None
+    unassigned: bool = False
+    recorded_by: str | None = None
+    org_id: str | None = None
+
+
 def ledger_query(
     reader: Principal,
     *,
@@ -62,40 +93,38 @@ def ledger_query(
     org: str | None = None,
     sla_state: str | None = None,
     ticket_id: str | None = None,
-) -> dict[str, Any]:
+) -> LedgerFilter:
     """The reader's area (404-free: what is outside simply is not listed) and the filters asked for;
-    `status="open"` asks for every case not closed yet."""
-    parts: list[dict[str, Any]] = [reader.area_filter("org_path")]
-    if ticket_id:  # whether a case is open yet, asked without a 404 (the web UI waits for it after a report)
-        parts.append({"_id": ticket_id})
-    if org:
-        parts.append({"org_path": org})  # a division code or an organisation id: both are on the path
-    # status "open": every case not yet closed (the SLA board's list of running clocks)
-    status_filter = {"$ne": "closed"} if status == "open" else status
-    filters = {"category": category, "status": status_filter, "urgent": urgent, "sla_state": sla_state}
-    parts.append({key: value for key, value in filters.items() if value is not None})
-    parts = [part for part in parts if part]
-    return {"$and": parts} if len(parts) > 1 else (parts[0] if parts else {})
+    `status="open"` asks for every case not closed yet (the SLA board's list of running clocks).
+    `ticket_id` asks whether a case is open yet without a 404 (the web UI waits for it after a report)."""
+    return LedgerFilter(
+        area=reader.area_scope(),
+        ticket_id=ticket_id or None,
+        org=org or None,
+        category=category,
+        status=None if status == "open" else status,
+        not_closed=status == "open",
+        urgent=urgent,
+        sla_state=sla_state,
+    )
 
 
-def queue_query(user: Principal) -> dict[str, Any] | None:
-    """The open cases whose next step is the user's desk; None when the user has no desk."""
-    desks: list[dict[str, Any]] = []
+def queue_query(user: Principal) -> list[Desk] | None:
+    """The desks whose open cases are the user's to act on; None when the user has no desk."""
+    desks: list[Desk] = []
     if user.has_role("it_division"):
-        desks.append({"owner_role": {"$in": ["it_division", "it_or_support"]}})
+        desks.append(Desk(("it_division", "it_or_support")))
     if user.has_role("duty_operator"):
-        desks.append({"owner_role": "it_or_support"})
-        desks.append({"owner_role": "reporter", "recorded_by": user.user_id})
+        desks.append(Desk(("it_or_support",)))
+        desks.append(Desk(("reporter",), recorded_by=user.user_id))
     if user.has_role("reviewer") and user.org_kind == "finance_bureau":
-        desks.append({"owner_role": "reviewer", "owner_division": user.division_code})
+        desks.append(Desk(("reviewer",), owner_division=user.division_code))
     if user.has_role("business_division") and user.org_kind == "business_division":
-        desks.append({"owner_role": "business_division", "owner_org_id": None})
-        desks.append({"owner_role": "business_division", "owner_org_id": user.org_id})
+        desks.append(Desk(("business_division",), unassigned=True))
+        desks.append(Desk(("business_division",), owner_org_id=user.org_id))
     if user.has_role("submitter"):
-        desks.append({"owner_role": "reporter", "org_id": user.org_id})
-    if not desks:
-        return None
-    return {"$or": desks}
+        desks.append(Desk(("reporter",), org_id=user.org_id))
+    return desks or None
 
 
 def ledger_xlsx(rows: list[dict[str, Any]], *, generated_at: datetime) -> bytes:

@@ -1,4 +1,4 @@
-"""The problem procedure inside the review service: its collections, indexes, subscriber, router and the
+"""The problem procedure inside the review service: its repositories, subscriber, router and the
 periodic SLA check (a background task of the runtime), installed by services/review/bootstrap.py."""
 
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from services.review.problems import adapters
 from services.review.problems.entrypoints import build_router, subscribe
 from services.review.problems.handlers import ProblemDesk, check_clocks
+from shared.db import Database
 from shared.periodic import PeriodicTask
 from shared.runtime import Runtime
 
@@ -20,13 +21,11 @@ class ProblemProcedure:
     sla_check: PeriodicTask
 
 
-def install(runtime: Runtime, *, sla_check_seconds: float) -> ProblemProcedure:
-    runtime.index(*adapters.INDEXES)
-    saved = runtime.relay.wake
+def install(runtime: Runtime, db: Database, *, sla_check_seconds: float) -> ProblemProcedure:
     desk = ProblemDesk(
-        cases=adapters.ProblemCaseRepository(runtime.aggregates(adapters.CASES), runtime.outbox, saved),
-        faq=adapters.FaqRepository(runtime.aggregates(adapters.FAQ), runtime.outbox, saved),
-        calendar=adapters.CalendarCorrections(runtime.db[adapters.CALENDAR]),
+        cases=adapters.ProblemCaseRepository(db, runtime.pg_outbox),
+        faq=adapters.FaqRepository(db, runtime.pg_outbox),
+        calendar=adapters.CalendarCorrections(db),
         clock=runtime.clock,
     )
     subscribe(runtime, desk)

@@ -1,5 +1,7 @@
 """In-memory stand-ins for review's repositories, storing the same documents the real ones store."""
 
+from contextlib import asynccontextmanager
+
 from services.review.adapters.documents import (
     case_from_document,
     case_state,
@@ -37,6 +39,10 @@ class FakeCases:
     async def get(self, ticket_id: str) -> ReviewCase | None:
         doc = self.docs.get(ticket_id)
         return case_from_document(doc) if doc else None
+
+    @asynccontextmanager
+    async def atomically(self):
+        yield
 
     async def get_many(self, ticket_ids: list[str]) -> dict[str, ReviewCase]:
         return {
@@ -82,6 +88,10 @@ class FakePublications:
     def __init__(self) -> None:
         self.docs: dict[str, dict] = {}
         self.outbox: list[str] = []
+
+    @asynccontextmanager
+    async def atomically(self):
+        yield
 
     async def next_sequence(self, month: str) -> int:
         return sum(doc["month"] == month for doc in self.docs.values()) + 1

@@ -1,10 +1,12 @@
 """The review queue's due dates through the running services (the region's rule, decision 0009): the stack's
 business clock starts on Tuesday 1 December 2026, 10:00 in Beijing, so a task opened now is due on Friday."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import asyncpg
 import pytest
-from pymongo import MongoClient
 
 from infra.launcher import Stack
 from services.review.tests.test_review_flow_e2e import queued, submitted_for_review
@@ -20,15 +22,33 @@ def queue(api: Api, **params) -> list[dict]:
 
 
 def backdate(stack: Stack, ticket_id: str, days: int) -> None:
-    """The task opened `days` earlier, as if the bureau had left it lying (the stored instant is real time).
+    """The task opened `days` earlier, as if the bureau had left it lying (the stored instant is real time):
+    the queue's column and the open task in the case's document, in review's own database.
 
-    PyMongo's synchronous client: the browser journeys call this while Playwright's loop runs in the thread."""
-    with MongoClient(stack.mongodb_url, tz_aware=True) as client:
-        cases = client[f"{stack.db_prefix}_review"]["review_cases"]
-        case = cases.find_one({"_id": ticket_id})
-        earlier = case["current_opened_at"] - timedelta(days=days)
-        tasks = [*case["tasks"][:-1], {**case["tasks"][-1], "opened_at": earlier}]
-        cases.update_one({"_id": ticket_id}, {"$set": {"current_opened_at": earlier, "tasks": tasks}})
+    In a thread of its own: the browser journeys call this while Playwright's loop runs in this one."""
+
+    async def move() -> None:
+        conn = await asyncpg.connect(stack.database_url("review"))
+        try:
+            async with conn.transaction():
+                opened = await conn.fetchval(
+                    "SELECT current_opened_at FROM review_cases WHERE id = $1 FOR UPDATE", ticket_id
+                )
+                earlier = opened - timedelta(days=days)
+                last_task = "ARRAY['tasks', (jsonb_array_length(doc->'tasks') - 1)::text, 'opened_at']"
+                await conn.execute(
+                    "UPDATE review_cases SET current_opened_at = $2, doc = jsonb_set(jsonb_set(doc,"
+                    f" {last_task}, to_jsonb($3::text)), '{{current_opened_at}}', to_jsonb($3::text), false)"
+                    " WHERE id = $1",
+                    ticket_id,
+                    earlier,
+                    earlier.isoformat(),
+                )
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, move()).result()
 
 
 def test_each_task_shows_when_it_opened_and_is_due(api: Api) -> None:

@@ -53,11 +53,13 @@ from services.review.problems.domain.faq import (
     FaqEntry,
     draft_from_answer,
     entry_id_for,
+    keywords,
     new_entry_id,
     publish_entry,
     revise_entry,
     search,
     suggest,
+    tokens,
 )
 from services.review.problems.domain.flows import (
     CATEGORY_LABELS,
@@ -116,6 +118,7 @@ __all__ = [
     "draft_from_answer",
     "entry_id_for",
     "is_turn_of",
+    "keywords",
     "mark_promoted",
     "new_entry_id",
     "open_problem_case",
@@ -126,4 +129,5 @@ __all__ = [
     "steps_allowed_now",
     "suggest",
     "take_step",
+    "tokens",
 ]

@@ -3,15 +3,12 @@
 第七条: 财政厅各业务处室将问题解决情况记入系统操作手册或常见问题集，定期更新并向全区发布. The IT division
 publishes an entry fresh or promotes a consulting answer; each revision emits FaqEntryPublished.
 
-Search is done here, in Python, over the bounded set of published entries (see adapters.FAQ_SCAN_LIMIT),
-not with a database index: FerretDB has no text index, MongoDB's text index does not segment Chinese, and
-a `$regex` can neither rank nor match a sentence against a differently worded question. The FAQ is a
-curated list (hundreds of entries, not millions), so reading its questions and answers is cheap.
-
-- `search(q)`: every whitespace-separated keyword must occur in the question, answer or module (AND);
-  entries whose question holds the keywords rank first.
+- `search(q)`: every whitespace-separated keyword (`keywords`) must occur in the question, answer or module
+  (AND); entries whose question holds the keywords rank first. The database does the same with trigram
+  indexes (services/review/problems/adapters.py); this is the rule it follows.
 - `suggest(title)`: for a consulting ticket being written; Chinese runs are cut into character pairs
-  (bigrams) and latin words kept, and entries sharing enough of them with the title are returned.
+  (bigrams) and latin words kept, and entries sharing enough of them with the title are returned. The
+  database narrows the entries to those holding one of the title's words; the ranking is done here.
 """
 
 import re
@@ -135,17 +132,22 @@ def tokens(text: str) -> set[str]:
     return found - STOP
 
 
+def keywords(q: str) -> list[str]:
+    """The keywords of a search: its whitespace-separated words, each once, case folded."""
+    return list(dict.fromkeys(word.casefold() for word in q.split()))
+
+
 def search(entries: Iterable[dict[str, Any]], q: str, limit: int) -> list[dict[str, Any]]:
     """Entries holding every keyword of `q` in question, answer or module; question matches first."""
-    keywords = [word.casefold() for word in q.split()]
-    if not keywords:
+    wanted = keywords(q)
+    if not wanted:
         return list(entries)[:limit]
     ranked = []
     for entry in entries:
         question = entry["question"].casefold()
         haystack = f"{question}\n{entry['answer'].casefold()}\n{entry.get('module', '').casefold()}"
-        if all(word in haystack for word in keywords):
-            ranked.append((sum(word in question for word in keywords), entry))
+        if all(word in haystack for word in wanted):
+            ranked.append((sum(word in question for word in wanted), entry))
     ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable: newest first among equals
     return [entry for _, entry in ranked[:limit]]
 

@@ -1,9 +1,10 @@
 """In-memory stand-ins for the problem procedure's repositories, storing the documents the real ones store."""
 
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from services.review.problems.documents import case_from_document, case_state, entry_from_document, entry_state
-from services.review.problems.domain import ConcurrentChange, FaqEntry, ProblemCase
+from services.review.problems.domain import ConcurrentChange, FaqEntry, ProblemCase, search
 from services.review.problems.handlers import ProblemDesk
 from shared.clock import Clock
 from shared.workcalendar import WorkCalendar
@@ -36,9 +37,14 @@ class FakeCases:
     async def read(self, ticket_id: str) -> dict | None:
         return self.docs.get(ticket_id)
 
-    async def due_for_check(self, now: datetime, *, limit: int) -> list[ProblemCase]:
+    @asynccontextmanager
+    async def atomically(self):
+        yield
+
+    @asynccontextmanager
+    async def claim_due_for_check(self, now: datetime, *, limit: int):
         due = [doc for doc in self.docs.values() if doc["sla_next_check_at"] and doc["sla_next_check_at"] <= now]
-        return [case_from_document(doc) for doc in due[:limit]]
+        yield [case_from_document(doc) for doc in due[:limit]]
 
     async def recheck_open_cases(self, at: datetime) -> None:
         for doc in self.docs.values():
@@ -75,7 +81,13 @@ class FakeFaq:
         doc = self.docs.get(entry_id)
         return entry_from_document(doc) if doc else None
 
-    async def published(self, *, category: str | None = None) -> list[dict]:
+    async def search(self, keywords: list[str], *, category: str | None, limit: int) -> list[dict]:
+        return search(self._published(category), " ".join(keywords), limit)
+
+    async def sharing_words(self, words: set[str]) -> list[dict]:
+        return self._published(None)
+
+    def _published(self, category: str | None) -> list[dict]:
         docs = sorted(self.docs.values(), key=lambda doc: doc["updated_at"], reverse=True)
         return [doc for doc in docs if category in (None, doc["category"])]
 

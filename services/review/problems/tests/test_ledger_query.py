@@ -1,7 +1,7 @@
 """The problem ledger's query (services/review/problems/ledger.py): area and filters, "open" for every case
-not closed yet (the SLA board lists the running clocks)."""
+not closed yet (the SLA board lists the running clocks); the desks whose cases are a user's to act on."""
 
-from services.review.problems.ledger import ledger_query
+from services.review.problems.ledger import Desk, LedgerFilter, ledger_query, queue_query
 from shared.auth import Principal
 
 
@@ -25,12 +25,15 @@ CITY = reader("finance_bureau", "150100", "fb-150100", ["reviewer"])
 
 
 def test_open_means_every_case_not_closed() -> None:
-    assert ledger_query(IT_DIVISION, status="open") == {"status": {"$ne": "closed"}}
-    assert ledger_query(CITY, status="open", urgent=True) == {
-        "$and": [{"org_path": "150100"}, {"status": {"$ne": "closed"}, "urgent": True}]
-    }
+    assert ledger_query(IT_DIVISION, status="open") == LedgerFilter(not_closed=True)
+    assert ledger_query(CITY, status="open", urgent=True) == LedgerFilter(area="150100", not_closed=True, urgent=True)
 
 
 def test_a_named_status_is_matched_as_it_is() -> None:
-    assert ledger_query(IT_DIVISION, status="answered") == {"status": "answered"}
-    assert ledger_query(IT_DIVISION) == {}
+    assert ledger_query(IT_DIVISION, status="answered") == LedgerFilter(status="answered")
+    assert ledger_query(IT_DIVISION) == LedgerFilter()
+
+
+def test_a_bureau_reviewer_has_the_desk_of_its_division_and_a_user_without_a_desk_none() -> None:
+    assert queue_query(CITY) == [Desk(("reviewer",), owner_division="150100")]
+    assert queue_query(reader("budget_unit", "150102", "bu-1", ["auditor"])) is None

@@ -8,7 +8,6 @@ import pytest
 
 from services.review.problems import clocks
 from services.review.problems.domain import AskUser, ProblemCase, ReproduceProblem, Step, take_step
-from services.review.problems.figures import figures as count_figures
 from services.review.problems.tests.factories import BEIJING, COMMANDS, business_question, opened, step
 from services.review.tests.factories import COUNTY, ITDIV, SUBMITTER_USER
 from shared.events import ProblemSlaBreached, ProblemSlaWarning
@@ -167,20 +166,3 @@ def test_a_closed_case_needs_no_more_checks_and_a_waiting_one_only_its_same_day_
     act(case, Step.ANSWER, at("2026-12-01", "09:30"))
     act(case, Step.ACCEPT, at("2026-12-01", "09:40"))  # 40 min, 20 of them the user's turn
     assert (case.sla.next_check_at, case.sla.state, case.sla.working_seconds_to_resolution) == (None, "met", 1200)
-
-
-def test_figures_count_decided_outcomes_only() -> None:
-    rows = [
-        {"category": "consulting", "sla": {"response_state": "met", "resolution_state": "met",
-                                           "responded_same_day": True, "resolved_same_day": True}},
-        {"category": "consulting", "sla": {"response_state": "breached", "resolution_state": "on_track",
-                                           "responded_same_day": True, "resolved_same_day": None}},
-        {"category": "consulting", "sla": {"response_state": "on_track", "resolution_state": "on_track",
-                                           "responded_same_day": None, "resolved_same_day": None}},
-        {"category": "bug", "sla": {"response_state": "met", "resolution_state": "breached"}},
-    ]  # fmt: skip
-    figures = count_figures(rows)
-    consulting = figures["consulting"]
-    assert (consulting["reported"], consulting["two_hour_response_rate"]) == (3, 0.5)
-    assert (consulting["same_day_response_rate"], consulting["same_day_resolution_rate"]) == (1.0, 1.0)
-    assert figures["by_category"]["bug"]["resolution_rate"] == 0.0
