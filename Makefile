@@ -10,7 +10,7 @@ WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite
 
 .PHONY: run test install web browser infra stop status lint format bench clean
 
-## run: install what is missing, start Kafka, FerretDB, every service, demo data and the web UI; Ctrl-C stops all
+## run: install what is missing, start Kafka, PostgreSQL, every service, demo data and the web UI; Ctrl-C stops all
 run: install web
 	$(PY) -m infra.launcher run
 
@@ -39,7 +39,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
-## infra / stop / status: only Kafka and FerretDB of the dev stack (.data/dev)
+## infra / stop / status: only Kafka and PostgreSQL of the dev stack (.data/dev)
 infra: install
 	$(PY) -m infra.launcher infra
 stop:
@@ -55,7 +55,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## bench: throughput and latency of the walking skeleton against a raw pymongo + aiokafka baseline
+## bench: throughput and latency of the walking skeleton against a raw asyncpg + aiokafka baseline
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
 

@@ -1,8 +1,8 @@
 """Session fixtures for every test directory, so one test run starts one stack.
 
-The real infrastructure: Kafka, PostgreSQL and FerretDB started by infra/stack.sh on free ports with a
-throw-away data folder (or servers given by KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and MONGODB_URL, or taken
-from testcontainers where a Docker engine answers), and every service as its own process."""
+The real infrastructure: Kafka and PostgreSQL started by infra/stack.sh on free ports with a throw-away
+data folder (or servers given by KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL, or taken from testcontainers
+where a Docker engine answers), and every service as its own process."""
 
 import os
 from collections.abc import Iterator
@@ -28,23 +28,20 @@ def docker_engine_answers() -> bool:
 
 @pytest.fixture(scope="session")
 def containers() -> Iterator[None]:
-    """Where a Docker engine answers and no servers were given, take Kafka, PostgreSQL and MongoDB from
-    testcontainers (DATABASE_URL is the superuser's: the stack provisions a role and database per service)."""
+    """Where a Docker engine answers and no servers were given, take Kafka and PostgreSQL from testcontainers
+    (DATABASE_URL is the superuser's: the stack provisions a role and a database per service)."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or not docker_engine_answers():
         yield
         return
     from testcontainers.community.kafka import KafkaContainer
-    from testcontainers.community.mongodb import MongoDbContainer
     from testcontainers.community.postgres import PostgresContainer
 
     with (
         KafkaContainer().with_kraft() as kafka,
         PostgresContainer("postgres:17", driver=None) as postgres,
-        MongoDbContainer("mongo:7") as mongo,
     ):
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
         os.environ["DATABASE_URL"] = postgres.get_connection_url()
-        os.environ["MONGODB_URL"] = mongo.get_connection_url()
         yield
 
 

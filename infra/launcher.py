@@ -1,8 +1,8 @@
 """Start the whole system as separate processes, as in production: infrastructure, every service, demo data.
 
     python -m infra.launcher run      # what `make run` does; Ctrl-C stops everything, data is kept
-    python -m infra.launcher infra    # only the infrastructure: Kafka, PostgreSQL (with a role and a database
-                                      # per service) and FerretDB
+    python -m infra.launcher infra    # only the infrastructure: Kafka and PostgreSQL (with a role and a
+                                      # database per service)
 
 Tests and the benchmark use `Stack` and `ServiceProcess` from here to run the same processes on their own
 ports and a throw-away data folder.
@@ -35,7 +35,6 @@ SERVICES = ("portal", "intake", "review", "dispatch", "notify")
 class Ports:
     kafka: int = 9092
     kafka_controller: int = 9093
-    mongo: int = 27017
     postgres: int = 15432
     # portal, intake, review, dispatch, notify in that order; a second instance of each on the next five
     http_base: int = 8100
@@ -51,12 +50,11 @@ class Ports:
             ports = cls(
                 kafka=free_port(),
                 kafka_controller=free_port(),
-                mongo=free_port(),
                 postgres=free_port(),
                 http_base=http_base,
             )
             http = range(ports.http_base, ports.http_base + len(SERVICES) * MAX_INSTANCES)
-            taken = [ports.kafka, ports.kafka_controller, ports.mongo, ports.postgres, *http]
+            taken = [ports.kafka, ports.kafka_controller, ports.postgres, *http]
             if len(set(taken)) == len(taken):
                 return ports
 
@@ -138,7 +136,7 @@ async def provision_databases(admin_url: str, roles: dict[str, tuple[str, str]])
 
 @dataclass
 class Stack:
-    """Kafka, PostgreSQL and FerretDB (infra/stack.sh) with the environment every service gets."""
+    """Kafka and PostgreSQL (infra/stack.sh) with the environment every service gets."""
 
     state_dir: Path
     ports: Ports = field(default_factory=Ports)
@@ -156,10 +154,6 @@ class Stack:
     @property
     def kafka_bootstrap(self) -> str:
         return os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or f"127.0.0.1:{self.ports.kafka}"
-
-    @property
-    def mongodb_url(self) -> str:
-        return os.environ.get("MONGODB_URL") or f"mongodb://127.0.0.1:{self.ports.mongo}/"
 
     @property
     def admin_database_url(self) -> str:
@@ -198,9 +192,8 @@ class Stack:
 
     @property
     def external(self) -> bool:
-        """Servers already running were given (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL and MONGODB_URL):
-        start none."""
-        return all(os.environ.get(name) for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "MONGODB_URL"))
+        """Servers already running were given (KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL): start none."""
+        return all(os.environ.get(name) for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"))
 
     def _script_env(self) -> dict[str, str]:
         return {
@@ -208,7 +201,6 @@ class Stack:
             "FD_STATE_DIR": str(self.state_dir),
             "FD_KAFKA_PORT": str(self.ports.kafka),
             "FD_KAFKA_CONTROLLER_PORT": str(self.ports.kafka_controller),
-            "FD_MONGO_PORT": str(self.ports.mongo),
             "FD_POSTGRES_PORT": str(self.ports.postgres),
             "FD_PYTHON": PYTHON,
             **({"FD_POSTGRES_FAST": "1"} if self.throwaway else {}),
@@ -234,9 +226,7 @@ class Stack:
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-            "MONGODB_URL": self.mongodb_url,
             "FD_DATABASE_URL": self.database_url(service),
-            "FD_DB_PREFIX": self.db_prefix,
             "FD_TOPIC_PREFIX": self.topic_prefix,
             "FD_KEYS_DIR": str(self.state_dir / "keys"),
             "FD_RELAY_INTERVAL_SECONDS": "0.5",

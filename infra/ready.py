@@ -1,4 +1,4 @@
-"""Wait until Kafka, PostgreSQL and the MongoDB-protocol store answer real client calls (not a log line)."""
+"""Wait until Kafka and PostgreSQL answer real client calls (not a log line)."""
 
 import argparse
 import asyncio
@@ -8,7 +8,6 @@ import time
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
-from pymongo import AsyncMongoClient
 
 
 async def kafka_ready(bootstrap: str) -> None:
@@ -18,14 +17,6 @@ async def kafka_ready(bootstrap: str) -> None:
         await admin.list_topics()
     finally:
         await admin.close()
-
-
-async def mongo_ready(url: str) -> None:
-    client = AsyncMongoClient(url, serverSelectionTimeoutMS=2000)
-    try:
-        await client.admin.command("ping")
-    finally:
-        await client.close()
 
 
 async def postgres_ready(url: str) -> None:
@@ -53,14 +44,11 @@ async def main() -> None:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser()
     parser.add_argument("--kafka", required=True)
-    parser.add_argument("--mongo", required=True)
-    parser.add_argument("--postgres")
+    parser.add_argument("--postgres", required=True)
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     deadline = time.monotonic() + args.timeout
-    if args.postgres:
-        await wait("postgres", lambda: postgres_ready(args.postgres), deadline)
-    await wait("ferretdb", lambda: mongo_ready(args.mongo), deadline)
+    await wait("postgres", lambda: postgres_ready(args.postgres), deadline)
     await wait("kafka", lambda: kafka_ready(args.kafka), deadline)
 
 

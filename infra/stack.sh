@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Local infrastructure without Docker: one Apache Kafka KRaft node, a PostgreSQL 15 cluster of the project's
-# own and (until every service has moved to PostgreSQL) FerretDB.
+# Local infrastructure without Docker: one Apache Kafka KRaft node and a PostgreSQL 15 cluster of the
+# project's own.
 #
-#   infra/stack.sh install          fetch Kafka jars (Maven Central), PostgreSQL (Debian's postgresql-15 when
-#                                   missing) and build FerretDB (Go), cached in .cache/
+#   infra/stack.sh install          fetch Kafka jars (Maven Central, cached in .cache/) and install
+#                                   PostgreSQL (Debian's postgresql-15) when missing
 #   infra/stack.sh start|stop|status
 #
 # Settings (environment):
 #   FD_STATE_DIR            data, logs and pid files            (default: .data/dev)
 #   FD_KAFKA_PORT           client listener on 127.0.0.1        (default: 9092)
 #   FD_KAFKA_CONTROLLER_PORT KRaft controller listener          (default: 9093)
-#   FD_MONGO_PORT           FerretDB listener on 127.0.0.1      (default: 27017)
 #   FD_POSTGRES_PORT        PostgreSQL listener on 127.0.0.1    (default: 15432)
 #   FD_POSTGRES_FAST        1: no fsync (throw-away test clusters only)
 # Everything fetched lives in .cache/ (git-ignored), so a second run starts in seconds.
@@ -21,13 +20,11 @@ CACHE="$ROOT/.cache"
 STATE=${FD_STATE_DIR:-$ROOT/.data/dev}
 KAFKA_PORT=${FD_KAFKA_PORT:-9092}
 CONTROLLER_PORT=${FD_KAFKA_CONTROLLER_PORT:-9093}
-MONGO_PORT=${FD_MONGO_PORT:-27017}
 PG_PORT=${FD_POSTGRES_PORT:-15432}
 PG_BIN=${FD_POSTGRES_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR="$STATE/postgres"
 PG_USER=postgres
 KAFKA_LIBS="$CACHE/kafka-libs"
-FERRETDB_BIN="$CACHE/bin/ferretdb"
 PYTHON=${FD_PYTHON:-$ROOT/.venv/bin/python}
 
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -40,24 +37,6 @@ install_kafka() {
   mvn -B -q -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS"
   touch "$stamp"
-}
-
-install_ferretdb() {
-  local stamp="$CACHE/bin/.ferretdb-$(cat "$ROOT/infra/ferretdb/go.mod" "$ROOT/infra/ferretdb/go.sum" | sha256sum | cut -c1-16)"
-  [ -x "$FERRETDB_BIN" ] && [ -f "$stamp" ] && return 0
-  log "building FerretDB with Go (first run only)"
-  mkdir -p "$CACHE/bin"
-  # `go install ...@v1.24.2` (and `go build` of the package from a wrapper module) yields a binary that
-  # panics at start: its build/version/version.txt is not part of the module (FerretDB#2982). So: download
-  # the module, checked against infra/ferretdb/go.sum, copy it, write that file, and build the copy.
-  local src="$CACHE/ferretdb-src" modver moddir
-  modver=$(awk '/github.com\/FerretDB\/FerretDB /{print $2; exit}' "$ROOT/infra/ferretdb/go.mod")
-  moddir=$(cd "$ROOT/infra/ferretdb" && go mod download -json "github.com/FerretDB/FerretDB@$modver" \
-    | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-  rm -rf "$src" && cp -r "$moddir" "$src" && chmod -R u+w "$src"
-  echo "$modver" > "$src/build/version/version.txt"
-  (cd "$src" && go build -o "$FERRETDB_BIN" ./cmd/ferretdb)
-  rm -f "$CACHE"/bin/.ferretdb-* && touch "$stamp"
 }
 
 install_postgres() {
@@ -141,17 +120,6 @@ print(i)' > "$dir/cluster-id"
   echo $! > "$pidf"
 }
 
-start_ferretdb() {
-  local dir="$STATE/ferretdb" pidf="$STATE/ferretdb.pid"
-  if pid_alive "$pidf"; then log "ferretdb already running (pid $(cat "$pidf"))"; return 0; fi
-  mkdir -p "$dir/sqlite" "$dir/state"
-  log "starting ferretdb on 127.0.0.1:$MONGO_PORT"
-  nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$dir/sqlite/" --state-dir="$dir/state" \
-    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- --log-level=warn \
-    > "$dir/stdout.log" 2>&1 < /dev/null &
-  echo $! > "$pidf"
-}
-
 stop_one() {
   local name=$1 pidf="$STATE/$1.pid"
   pid_alive "$pidf" || { rm -f "$pidf"; return 0; }
@@ -164,25 +132,21 @@ stop_one() {
 }
 
 wait_ready() {
-  # Ready means a real client call succeeds: a metadata request to Kafka, a query to PostgreSQL, a ping to FerretDB.
-  "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --mongo "mongodb://127.0.0.1:$MONGO_PORT/" \
-    --postgres "$(postgres_url)" --timeout 120 \
-    || { log "not ready; last lines of the logs:"; tail -n 20 "$STATE/kafka/stdout.log" "$STATE/ferretdb/stdout.log" "$PG_DIR/postgres.log" >&2; exit 1; }
+  # Ready means a real client call succeeds: a metadata request to Kafka, a query to PostgreSQL.
+  "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --postgres "$(postgres_url)" --timeout 120 \
+    || { log "not ready; last lines of the logs:"; tail -n 20 "$STATE/kafka/stdout.log" "$PG_DIR/postgres.log" >&2; exit 1; }
 }
 
 case "${1:-}" in
-  install) install_kafka; install_postgres; install_ferretdb ;;
+  install) install_kafka; install_postgres ;;
   start)
-    install_kafka; install_postgres; install_ferretdb
-    mkdir -p "$STATE"; start_postgres; start_ferretdb; start_kafka; wait_ready
+    install_kafka; install_postgres
+    mkdir -p "$STATE"; start_postgres; start_kafka; wait_ready
     log "ready: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT, PostgreSQL on 127.0.0.1:$PG_PORT (superuser password in $PG_DIR/superuser.password)" ;;
-  stop) stop_one kafka; stop_one ferretdb; stop_postgres ;;
+  stop) stop_one kafka; stop_postgres ;;
   status)
-    for n in kafka ferretdb; do
-      if pid_alive "$STATE/$n.pid"; then echo "$n: running (pid $(cat "$STATE/$n.pid"))"; else echo "$n: stopped"; fi
-    done
+    if pid_alive "$STATE/kafka.pid"; then echo "kafka: running (pid $(cat "$STATE/kafka.pid"))"; else echo "kafka: stopped"; fi
     if run_as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status > /dev/null 2>&1; then echo "postgres: running"; else echo "postgres: stopped"; fi
-    "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --mongo "mongodb://127.0.0.1:$MONGO_PORT/" \
-      --postgres "$(postgres_url)" --timeout 3 ;;
+    "$PYTHON" "$ROOT/infra/ready.py" --kafka "127.0.0.1:$KAFKA_PORT" --postgres "$(postgres_url)" --timeout 3 ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac

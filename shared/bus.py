@@ -23,11 +23,10 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import Counter
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure
 
 from shared.db import UNAVAILABLE
 from shared.events import Envelope, utcnow
-from shared.inbox import Inbox, PostgresInbox
+from shared.inbox import Inbox
 from shared.logs import bound_contextvars, get_logger
 from shared.settings import Settings
 from shared.topics import PARTITIONS, Topics
@@ -42,7 +41,7 @@ Wants = Callable[[Envelope], Awaitable[bool]]
 CONSUMED = Counter("fiscaldesk_events_consumed_total", "Events handled by consumers", ["group", "type", "outcome"])
 # Errors that mean "our infrastructure is down", not "this message is bad": never dead-letter for them,
 # leave the offset uncommitted and let the message come again.
-TRANSIENT = (ConnectionFailure, KafkaError, *UNAVAILABLE)
+TRANSIENT = (KafkaError, *UNAVAILABLE)
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS: dict[str, type[SASLScram512 | SASLScram256 | SASLPlaintext]] = {
@@ -134,7 +133,7 @@ async def ensure_topics(
 class Consumers:
     """Registers idempotent, dead-lettering subscribers on one broker."""
 
-    def __init__(self, broker: KafkaBroker, inbox: Inbox | PostgresInbox, topics: Topics, attempts: int) -> None:
+    def __init__(self, broker: KafkaBroker, inbox: Inbox, topics: Topics, attempts: int) -> None:
         self._broker = broker
         self._inbox = inbox
         self._topics = topics

@@ -36,7 +36,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "kafka", "pymongo"):
+    for noisy in ("aiokafka", "kafka", "asyncpg"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

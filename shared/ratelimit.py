@@ -1,19 +1,14 @@
 """Rate limits shared by every instance of a service: fixed windows counted in the database.
 
-A counter document per (key, window) is incremented atomically ($inc with upsert), so two instances
-behind a load balancer count together. Used for sign-in attempts and submissions per user.
+A counter row per (key, window) is incremented by one atomic statement, so two instances behind a load
+balancer count together. Used for sign-in attempts and submissions per user.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pymongo import ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
-
 from shared.errors import DomainError
-from shared.store import SerializedCollection
 
 if TYPE_CHECKING:
     from shared.db import Database
@@ -34,41 +29,6 @@ class Limit:
     window_seconds: int
 
 
-class RateLimiter:
-    """Give it a `SerializedCollection` (Runtime.serialized): FerretDB v1's find-and-modify is a read then a
-    write, so concurrent hits of one counter must take turns or increments are lost (decision 0002)."""
-
-    def __init__(self, collection: SerializedCollection | AsyncCollection) -> None:
-        self._collection = collection
-
-    async def hit(self, limit: Limit, key: str, now: datetime) -> None:
-        """Count one request for `key`; raise RateLimited when the window's allowance is used up."""
-        epoch = int(now.timestamp())
-        window = epoch - epoch % limit.window_seconds
-        counter = await self._count(f"{limit.name}:{key}:{window}", window + limit.window_seconds)
-        if counter["count"] == 1:
-            # No TTL indexes on FerretDB: the first hit of a window sweeps windows that have ended.
-            await self._collection.delete_many({"expires": {"$lt": epoch}})
-        if counter["count"] > limit.requests:
-            raise RateLimited(retry_after=window + limit.window_seconds - epoch)
-
-    async def _count(self, counter_id: str, expires: int) -> dict:
-        # Two first hits of a window (from two instances) may both create its counter; the loser counts again.
-        for _ in range(5):
-            try:
-                return await self._collection.find_one_and_update(
-                    {"_id": counter_id},
-                    {"$inc": {"count": 1}, "$setOnInsert": {"expires": expires}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-            except DuplicateKeyError:
-                continue
-        raise RuntimeError(f"rate-limit counter {counter_id} could not be updated")
-
-
-# --- PostgreSQL (decision 0011): one atomic statement per hit ---
-
 RATE_LIMITS_TABLE = """
 CREATE TABLE rate_limits (
     counter text PRIMARY KEY,
@@ -85,7 +45,7 @@ RETURNING count
 """
 
 
-class PostgresRateLimiter:
+class RateLimiter:
     """Fixed windows counted by one `INSERT … ON CONFLICT DO UPDATE … RETURNING` per hit: atomic, so every
     instance of a service counts together. Each service keeps its own `rate_limits` table (its migration
     creates it from RATE_LIMITS_TABLE and RATE_LIMITS_INDEX)."""

@@ -13,14 +13,12 @@ from shared.auth import KeySet
 from shared.bus import Consumers, Handler, Wants, ensure_topics, kafka_security, make_broker
 from shared.clock import Clock
 from shared.db import Database
-from shared.inbox import INBOX, Inbox, PostgresInbox
-from shared.inbox import INDEXES as INBOX_INDEXES
+from shared.inbox import Inbox
 from shared.logs import get_logger
 from shared.migrate import upgrade
-from shared.outbox import Outbox, OutboxRelay, OutboxWriter, PostgresRelay, outbox_index
+from shared.outbox import Outbox, OutboxRelay, OutboxWriter
 from shared.periodic import PeriodicTask
 from shared.settings import Settings
-from shared.store import DocumentLocks, IndexSpec, SerializedCollection, ensure_indexes, make_client, wait_for_database
 from shared.topics import Topics
 
 log = get_logger(__name__)
@@ -28,65 +26,30 @@ log = get_logger(__name__)
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
+        if not settings.database_url:
+            raise RuntimeError("FD_DATABASE_URL is not set: the service's PostgreSQL database is needed")
         self.settings = settings
         self.topics = Topics(settings.topic_prefix)
         self.clock = Clock(settings.clock_start)
-        self.client = make_client(settings.mongodb_url)
-        self.db = self.client[settings.database_name]
+        # The service's own PostgreSQL database (decision 0011): its migrations run at start, consumers
+        # record processed events in the same transaction as their effects (Inbox), and the relay
+        # publishes what the changes' transactions wrote to the outbox table.
+        self.database = Database(settings.database_url, max_size=settings.database_pool_size)
         self.kafka_security = kafka_security(settings)
         self.broker = make_broker(
             settings.kafka_bootstrap_servers, client_id=settings.service_name, security=self.kafka_security
         )
-        self.inbox = Inbox(self.db[INBOX])
-        self.consumers = Consumers(self.broker, self.inbox, self.topics, settings.consumer_attempts)
-        self.outbox = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
+        self.consumers = Consumers(self.broker, Inbox(self.database), self.topics, settings.consumer_attempts)
+        # `outbox.add(conn, events, ...)` inside a change's transaction; the writer only shapes the rows.
+        self.outbox_writer = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
+        self.outbox = Outbox(self.outbox_writer)
         self.keys = KeySet(settings.keys_dir)
-        self._indexes: list[IndexSpec] = list(INBOX_INDEXES)
-        self.locks = DocumentLocks()
-        self._aggregates: list[SerializedCollection] = []
         self.background: list[PeriodicTask] = []
-        self.relay = OutboxRelay(self._aggregates, self._publish, settings.relay_interval_seconds)
+        self.relay = OutboxRelay(settings.database_url, self._publish_batch, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []
-        # PostgreSQL (decision 0011); a service moves to it with use_postgres() in its bootstrap.
-        self.database: Database | None = None
-        self.pg_outbox = Outbox(self.outbox)
-
-    def use_postgres(self) -> Database:
-        """Keep this service's state in its PostgreSQL database (FD_DATABASE_URL): its migrations run at
-        start, consumers record processed events in the same transaction as their effects, and the outbox
-        relay publishes from the outbox table. Call it before subscribing."""
-        if not self.settings.database_url:
-            raise RuntimeError("FD_DATABASE_URL is not set: the service's PostgreSQL database is needed")
-        if self.database is None:
-            self.database = Database(self.settings.database_url, max_size=self.settings.database_pool_size)
-            self.consumers = Consumers(
-                self.broker, PostgresInbox(self.database), self.topics, self.settings.consumer_attempts
-            )
-            self.relay = PostgresRelay(
-                self.settings.database_url, self._publish_batch, self.settings.relay_interval_seconds
-            )
-        return self.database
-
-    def serialized(self, name: str) -> SerializedCollection:
-        """A collection whose updates of one document wait for each other in this process (FerretDB)."""
-        return SerializedCollection(self.db[name], self.locks)
-
-    def aggregates(self, name: str) -> SerializedCollection:
-        """A collection whose documents carry an outbox; the relay publishes from it. Updates of one of
-        its documents (the service's and the relay's) wait for each other (see SerializedCollection)."""
-        collection = self.serialized(name)
-        self._aggregates.append(collection)
-        self._indexes.append(outbox_index(name))
-        return collection
-
-    def index(self, *specs: IndexSpec) -> None:
-        self._indexes.extend(specs)
 
     def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
         self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants)
-
-    async def _publish(self, topic: str, key: str, envelope: dict[str, Any]) -> None:
-        await self.broker.publish(envelope, topic=topic, key=key.encode())
 
     async def _publish_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Hand every message to the producer in order, then wait for all confirmations (acks=all)."""
@@ -97,12 +60,8 @@ class Runtime:
         await asyncio.gather(*pending)
 
     async def start(self) -> None:
-        if self.database is not None:
-            await self.database.connect()
-            await upgrade(self.settings.service_name, self.settings.database_url)
-        else:
-            await wait_for_database(self.db)
-            await ensure_indexes(self.db, self._indexes)
+        await self.database.connect()
+        await upgrade(self.settings.service_name, self.settings.database_url)
         await ensure_topics(
             self.settings.kafka_bootstrap_servers,
             [*self.topics.static, *self.extra_topics],
@@ -132,18 +91,12 @@ class Runtime:
             await task.stop()
         await self.relay.stop()
         await self.broker.stop()
-        await self.client.close()
-        if self.database is not None:
-            await self.database.close()
+        await self.database.close()
 
     async def ready(self) -> dict[str, bool]:
         checks = {"database": False, "broker": False}
         try:
-            if self.database is not None:
-                checks["database"] = await asyncio.wait_for(self.database.ping(), timeout=2)
-            else:
-                await asyncio.wait_for(self.db.command("ping"), timeout=2)
-                checks["database"] = True
+            checks["database"] = await asyncio.wait_for(self.database.ping(), timeout=2)
         except Exception:  # noqa: BLE001 - reported as not ready
             pass
         try:

@@ -1,7 +1,6 @@
 """One settings class for every service, read from the environment (pydantic-settings)."""
 
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -26,16 +25,10 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_username: str | None = None
     kafka_password: SecretStr | None = None
-    mongodb_url: str = Field(
-        "mongodb://127.0.0.1:27017/",
-        validation_alias=AliasChoices("FD_MONGODB_URL", "MONGODB_URL"),
-    )
     # The service's own PostgreSQL database (decision 0011): postgresql://<role>:<password>@host:port/<db>.
     # Each service has its own role, granted its own database only.
     database_url: str | None = None
     database_pool_size: int = 10
-    # Each service owns one database named "<db_prefix>_<service>"; tests use their own prefix.
-    db_prefix: str = "fiscaldesk"
     # Prefix of every Kafka topic, so tests and a dev stack can share one broker without meeting.
     topic_prefix: str = "fiscaldesk"
     keys_dir: Path = ROOT / ".data" / "keys"
@@ -59,7 +52,3 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     # Routes ending in /attachments or /import take files up to this size (plus multipart overhead).
     max_upload_bytes: int = 10 * 1024 * 1024
-
-    @cached_property
-    def database_name(self) -> str:
-        return f"{self.db_prefix}_{self.service_name}"

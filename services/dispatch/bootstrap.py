@@ -26,12 +26,12 @@ def create_service(settings: DispatchSettings | None = None) -> FastAPI:
     settings = settings or DispatchSettings()
     runtime = Runtime(settings)
     # PostgreSQL first (decision 0011): consumers then record processed events with their effects.
-    db = runtime.use_postgres()
+    db = runtime.database
     # One topic per vendor (shared.topics): created at start, so the first work order has somewhere to go.
     runtime.extra_topics.extend(runtime.topics.work_orders(vendor_id) for vendor_id in VENDOR_IDS)
     runtime.extra_topics.extend(runtime.topics.vendor_progress(vendor_id) for vendor_id in VENDOR_IDS)
-    cases = DispatchCaseRepository(db, runtime.pg_outbox)
-    releases = ReleaseRepository(db, runtime.pg_outbox)
+    cases = DispatchCaseRepository(db, runtime.outbox)
+    releases = ReleaseRepository(db, runtime.outbox)
     subscribe(runtime, cases)
     overdue = PeriodicTask(
         "overdue-check",

@@ -8,7 +8,7 @@ from services.intake.directory import OrganisationDirectory
 from services.intake.entrypoints import build_router, subscribe
 from services.intake.handlers import Intake
 from services.intake.problem_handlers import ProblemDesk
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -16,13 +16,13 @@ from shared.web import create_app
 
 def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="intake"))
-    db = runtime.use_postgres()  # first: the consumers' inbox and the relay follow the database
-    outbox = runtime.pg_outbox
+    db = runtime.database
+    outbox = runtime.outbox
     intake = Intake(
         requirements=RequirementRepository(db, outbox),
         calendar=CalendarStore(db, outbox),
         clock=runtime.clock,
-        limiter=PostgresRateLimiter(db),
+        limiter=RateLimiter(db),
         submission_limit=Limit("submit", runtime.settings.submissions_per_minute, 60),
     )
     directory = OrganisationDirectory(db)

@@ -30,7 +30,7 @@ from shared.events import (
     new_id,
     utcnow,
 )
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Intake:
     requirements: RequirementRepository
     calendar: CalendarStore
     clock: Clock
-    limiter: PostgresRateLimiter
+    limiter: RateLimiter
     submission_limit: Limit
 
 

@@ -11,13 +11,13 @@ from shared.auth import Principal
 from shared.errors import InvalidInput, NotFound
 from shared.events import utcnow
 from shared.orgtree import org_path
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 
 
 @dataclass(frozen=True)
 class ProblemDesk:
     problems: ProblemRepository
-    limiter: PostgresRateLimiter
+    limiter: RateLimiter
     submission_limit: Limit
     # The region's organisations as the portal's directory last announced them (services/intake/directory.py).
     organisations: OrganisationDirectory

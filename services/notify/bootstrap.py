@@ -77,11 +77,11 @@ class Delivering:
 def create_service(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = Runtime(settings)
-    db = runtime.use_postgres()
+    db = runtime.database
     notify = build_notify(db, scheme_cache_seconds=settings.scheme_cache_seconds)
     http = httpx.AsyncClient(timeout=settings.delivery_http_timeout_seconds)
     channels = build_channels(settings, notify, db, http, utcnow)
-    worker = DeliveryWorker(notify.queue, channels, runtime.outbox, runtime.topics.dead_letter, settings, utcnow)
+    worker = DeliveryWorker(notify.queue, channels, runtime.outbox_writer, runtime.topics.dead_letter, settings, utcnow)
     notify.wake = worker.wake
     runtime.background.append(Delivering(worker, http))  # type: ignore[arg-type]
     subscribe(runtime, notify)

@@ -10,7 +10,7 @@ from services.portal.entrypoints import build_router, subscribe, subscribe_audit
 from services.portal.gateway import build_gateway, mount_web_ui
 from services.portal.handlers import TokenPolicy
 from shared.audit import AuditLog
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.web import create_app
@@ -19,18 +19,18 @@ from shared.web import create_app
 def create_service(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(settings or Settings(service_name="portal"))
     settings = runtime.settings
-    db = runtime.use_postgres()  # first: the consumers below record their events in its inbox
+    db = runtime.database
     views = TicketViews(db)
     audit = AuditLog(db, chain="events")
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     router = build_router(
-        directory=Directory(db, runtime.pg_outbox),
+        directory=Directory(db, runtime.outbox),
         sessions=RefreshTokens(db),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
         lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
-        limiter=PostgresRateLimiter(db),
+        limiter=RateLimiter(db),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         audit=audit,
         clock=runtime.clock,

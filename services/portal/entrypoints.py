@@ -28,7 +28,7 @@ from shared.auth import CurrentUser, Principal
 from shared.clock import Clock
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
 GROUP = "portal"
@@ -52,7 +52,7 @@ def build_router(
     views: TicketViews,
     tokens: TokenPolicy,
     lockout: LockoutPolicy,
-    limiter: PostgresRateLimiter,
+    limiter: RateLimiter,
     sign_in_limit: Limit,
     audit: AuditLog,
     clock: Clock,

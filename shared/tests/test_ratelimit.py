@@ -11,7 +11,7 @@ import pytest
 
 from infra.launcher import Stack
 from shared.db import Database
-from shared.ratelimit import RATE_LIMITS_INDEX, RATE_LIMITS_TABLE, Limit, PostgresRateLimiter, RateLimited
+from shared.ratelimit import RATE_LIMITS_INDEX, RATE_LIMITS_TABLE, Limit, RateLimited, RateLimiter
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ async def two_instances(stack: Stack) -> AsyncIterator[tuple[Database, Database]
 async def test_concurrent_hits_from_two_instances_count_together_and_the_limit_holds(
     two_instances: tuple[Database, Database],
 ) -> None:
-    limiters = [PostgresRateLimiter(db) for db in two_instances]
+    limiters = [RateLimiter(db) for db in two_instances]
     limit, now = Limit("submit", 15, 3600), datetime.now(UTC)
 
     outcomes = await asyncio.gather(
@@ -64,7 +64,7 @@ async def test_the_next_window_starts_a_new_count_and_sweeps_the_ended_ones(
     two_instances: tuple[Database, Database],
 ) -> None:
     first, _ = two_instances
-    limiter, limit = PostgresRateLimiter(first), Limit("login", 2, 60)
+    limiter, limit = RateLimiter(first), Limit("login", 2, 60)
     start = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     await limiter.hit(limit, "u-3", start)
     await limiter.hit(limit, "u-3", start)

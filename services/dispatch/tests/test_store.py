@@ -37,7 +37,7 @@ from shared.clock import FixedClock
 from shared.db import Database
 from shared.errors import DomainError
 from shared.events import SYSTEM, Envelope
-from shared.outbox import PostgresRelay
+from shared.outbox import OutboxRelay
 
 pytestmark = pytest.mark.e2e
 
@@ -166,7 +166,7 @@ async def test_the_outbox_relay_publishes_every_event_once_in_order_and_never_un
             report_progress(current, ReportProgress(current.work_order.id, stage), VENDOR, NOW)
             await stores.cases.save(current, actor=VENDOR)
 
-    relay = PostgresRelay(dispatch_database_url, publish_batch, interval=0.05)
+    relay = OutboxRelay(dispatch_database_url, publish_batch, interval=0.05)
     ticket_ids = [(await stored(stores)).ticket_id for _ in range(8)]
     relay.start()
     try:

@@ -14,7 +14,7 @@ from services.portal.adapters import Directory, RefreshTokens, TicketViews
 from services.portal.adapters.tickets import MILESTONES
 from shared.audit import AuditLog
 from shared.plans import PlanCheckingDatabase
-from shared.ratelimit import Limit, PostgresRateLimiter
+from shared.ratelimit import Limit, RateLimiter
 from tests.databases import scratch_database
 
 pytestmark = pytest.mark.e2e
@@ -206,7 +206,7 @@ async def test_directory_sign_in_and_session_queries_use_indexes(db: PlanCheckin
     assert len(await directory.organisations(parent_division=None, kind="vendor")) > 3000
     await directory.organisations(parent_division=None, kind=None)
     assert (await sessions.use(f"{5:064x}")) is None  # stored by digest: a raw digest is not a token
-    await PostgresRateLimiter(db).hit(Limit("sign_in", 20, 60), "10.0.0.1:user1", datetime.now(UTC))
+    await RateLimiter(db).hit(Limit("sign_in", 20, 60), "10.0.0.1:user1", datetime.now(UTC))
     assert_indexed(db, before, 10)
 
 
