@@ -29,9 +29,9 @@ class ReviewSettings(Settings):
 def create_service(settings: Settings | None = None) -> FastAPI:
     settings = settings or ReviewSettings()
     runtime = Runtime(settings)
-    db = runtime.use_postgres()  # first: the consumers' inbox and the relay are PostgreSQL's from here on
-    cases = ReviewCaseRepository(db, runtime.pg_outbox)
-    publications = PublicationRepository(db, runtime.pg_outbox)
+    db = runtime.database
+    cases = ReviewCaseRepository(db, runtime.outbox)
+    publications = PublicationRepository(db, runtime.outbox)
     subscribe(runtime, cases)
     problems = install_problems(runtime, db, sla_check_seconds=getattr(settings, "sla_check_seconds", 60.0))
     # The review deadline counts the same working days as the problems' SLA clocks: the official calendar

@@ -23,8 +23,8 @@ class ProblemProcedure:
 
 def install(runtime: Runtime, db: Database, *, sla_check_seconds: float) -> ProblemProcedure:
     desk = ProblemDesk(
-        cases=adapters.ProblemCaseRepository(db, runtime.pg_outbox),
-        faq=adapters.FaqRepository(db, runtime.pg_outbox),
+        cases=adapters.ProblemCaseRepository(db, runtime.outbox),
+        faq=adapters.FaqRepository(db, runtime.outbox),
         calendar=adapters.CalendarCorrections(db),
         clock=runtime.clock,
     )
