@@ -1,1 +1,1 @@
-"""Performance harness: the walking skeleton against a raw pymongo + aiokafka baseline (`make bench`)."""
+"""Performance harness: the walking skeleton against a raw asyncpg + aiokafka baseline (`make bench`)."""

@@ -1,12 +1,13 @@
-"""The raw baseline: the same durable work with plain pymongo and aiokafka, no fiscaldesk code.
+"""The raw baseline: the same durable work with plain asyncpg and aiokafka, no fiscaldesk code.
 
-    insert a submission → produce an event (acks=all, idempotent) → a consumer in its own process
-    (group id, commit after the insert) → insert a receipt
+    insert a submission and its outbox row in one transaction → produce an event (acks=all, idempotent)
+    → a consumer in its own process (group id, commit after the insert) → insert a receipt
 
 The consumer runs as a separate process, as notify does, so it does not share a CPU and an event loop
 with the load generator: `python -m bench.baseline consume ...` (started and stopped by `Baseline`).
-It is a naive dual write (insert, then produce) on purpose: the cheapest correct-looking path, the
-floor the skeleton's outbox, inbox and second hop are compared with.
+The event is produced right after the commit, by the same task (no relay, no LISTEN/NOTIFY, no inbox): the
+cheapest path that still writes what fiscaldesk writes, the floor the skeleton's outbox relay, inbox and
+second hop are compared with.
 """
 
 import argparse
@@ -19,18 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from pymongo import AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
 
 from bench.measure import SEEN, stage_percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 3  # as many as fiscaldesk's topics, so both spread keys the same way
-SUBMISSIONS = "submissions"
-RECEIPTS = "receipts"
+
+
 GROUP = "bench-baseline"
 STAGES = ["insert sent", "inserted", "produced (acks=all)", "receipt inserted", SEEN]
 # The same fields a requirement carries, so documents and events are of a similar size.
@@ -49,28 +49,32 @@ class Baseline:
     name = "baseline"
     groups = frozenset({GROUP})
 
-    def __init__(self, bootstrap: str, mongodb_url: str, db_prefix: str, topic: str, log_path: Path) -> None:
+    def __init__(self, bootstrap: str, admin_url: str, db_prefix: str, topic: str, log_path: Path) -> None:
         self._bootstrap = bootstrap
-        self._mongodb_url = mongodb_url
-        # Two databases, as two fiscaldesk services have: FerretDB keeps each database in its own SQLite
-        # file, so the producer's and the consumer's writes do not queue for one file's write lock.
-        self._source_db = f"{db_prefix}_baseline_source"
-        self._sink_db = f"{db_prefix}_baseline_sink"
+        # Two databases on the same server, as two fiscaldesk services have.
+        self._source_url = database_url(admin_url, f"{db_prefix}_baseline_source")
+        self._sink_url = database_url(admin_url, f"{db_prefix}_baseline_sink")
+        self._admin_url = admin_url
         self._topic = topic
         self._log_path = log_path
-        self._mongo: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
+        self._source: asyncpg.Pool | None = None
+        self._sink: asyncpg.Pool | None = None
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
         self._consumer: asyncio.subprocess.Process | None = None
         self.stamps: dict[str, dict[str, float]] = {}
 
     async def start(self) -> None:
+        await create_databases(self._admin_url, [self._source_url, self._sink_url])
+        # As many connections as fiscaldesk's intake has (shared.settings.database_pool_size).
+        self._source = await asyncpg.create_pool(self._source_url, min_size=2, max_size=10)
+        self._sink = await asyncpg.create_pool(self._sink_url, min_size=1, max_size=2)
         await create_topic(self._bootstrap, self._topic)
         await self._producer.start()
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with self._log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
             self._consumer = await asyncio.create_subprocess_exec(
                 sys.executable,
-                *("-m", "bench.baseline", "consume", self._bootstrap, self._mongodb_url, self._sink_db, self._topic),
+                *("-m", "bench.baseline", "consume", self._bootstrap, self._sink_url, self._topic),
                 cwd=ROOT,
                 stdout=log,
                 stderr=log,
@@ -79,26 +83,40 @@ class Baseline:
     async def submit(self, index: int) -> tuple[str, float]:
         doc_id = uuid4().hex
         sent_at = time.time()
-        await self._mongo[self._source_db][SUBMISSIONS].insert_one(
-            {"_id": doc_id, **BODY, "submitted_at": datetime.now(UTC)}
-        )
-        accepted_at = time.time()  # the document is stored: what intake's 201 stands for
         event = {"id": uuid4().hex, "type": "BaselineSubmitted", "subject": doc_id, "data": BODY}
-        await self._producer.send_and_wait(self._topic, json.dumps(event).encode(), key=doc_id.encode())
+        payload = json.dumps(event, ensure_ascii=False)
+        async with self._source.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO submissions (id, doc, submitted_at) VALUES ($1, $2::jsonb, $3)",
+                doc_id,
+                json.dumps(BODY, ensure_ascii=False),
+                datetime.now(UTC),
+            )
+            position = await conn.fetchval(
+                "INSERT INTO outbox (topic, key, envelope) VALUES ($1, $2, $3::jsonb) RETURNING position",
+                self._topic,
+                doc_id,
+                payload,
+            )
+        accepted_at = time.time()  # the row and its event are committed: what intake's 201 stands for
+        await self._producer.send_and_wait(self._topic, payload.encode(), key=doc_id.encode())
+        await self._source.execute("DELETE FROM outbox WHERE position = $1", position)
         self.stamps[doc_id] = {STAGES[0]: sent_at, STAGES[1]: accepted_at, STAGES[2]: time.time()}
         return doc_id, accepted_at
 
     async def completions(self, since: datetime) -> set[str]:
-        cursor = self._mongo[self._sink_db][RECEIPTS].find({"created_at": {"$gte": since}}, {"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        rows = await self._sink.fetch("SELECT id FROM receipts WHERE created_at >= $1", since)
+        return {row["id"] for row in rows}
 
     async def pending(self) -> int:
         return 0  # no outbox: the event is produced before `submit` returns
 
     async def breakdown(self) -> dict[str, dict[str, float | None]]:
-        cursor = self._mongo[self._sink_db][RECEIPTS].find({"_id": {"$in": list(self.stamps)}}, {"created_at": 1})
-        async for doc in cursor:
-            self.stamps[doc["_id"]][STAGES[3]] = doc["created_at"].timestamp()
+        rows = await self._sink.fetch(
+            "SELECT id, created_at FROM receipts WHERE id = ANY($1::text[])", list(self.stamps)
+        )
+        for row in rows:
+            self.stamps[row["id"]][STAGES[3]] = row["created_at"].timestamp()
         return stage_percentiles(self.stamps, STAGES)
 
     async def close(self) -> None:
@@ -110,7 +128,44 @@ class Baseline:
                 self._consumer.kill()
                 await self._consumer.wait()
         await self._producer.stop()
-        await self._mongo.close()
+        for pool in (self._source, self._sink):
+            if pool is not None:
+                await pool.close()
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The admin URL with another database name (the baseline connects as the server's superuser)."""
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+
+SCHEMA = {
+    "source": [
+        "CREATE TABLE IF NOT EXISTS submissions (id text PRIMARY KEY, doc jsonb NOT NULL, submitted_at timestamptz)",
+        "CREATE TABLE IF NOT EXISTS outbox (position bigserial PRIMARY KEY, topic text, key text, envelope jsonb)",
+    ],
+    "sink": [
+        "CREATE TABLE IF NOT EXISTS receipts (id text PRIMARY KEY, event_id text NOT NULL, created_at timestamptz)",
+        "CREATE INDEX IF NOT EXISTS receipts_created_at ON receipts (created_at)",
+    ],
+}
+
+
+async def create_databases(admin_url: str, urls: list[str]) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        for url in urls:
+            name = url.rsplit("/", 1)[1]
+            if not await admin.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
+                await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    for url, role in zip(urls, ("source", "sink"), strict=True):
+        conn = await asyncpg.connect(url)
+        try:
+            for statement in SCHEMA[role]:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
 
 
 async def create_topic(bootstrap: str, topic: str) -> None:
@@ -124,10 +179,9 @@ async def create_topic(bootstrap: str, topic: str) -> None:
         await admin.close()
 
 
-async def consume(bootstrap: str, mongodb_url: str, database: str, topic: str) -> None:
+async def consume(bootstrap: str, url: str, topic: str) -> None:
     """Receive each event, insert its receipt, then commit its offset: at least once, like fiscaldesk."""
-    mongo: AsyncMongoClient = AsyncMongoClient(mongodb_url, tz_aware=True)
-    receipts = mongo[database][RECEIPTS]
+    conn = await asyncpg.connect(url)
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False, auto_offset_reset="earliest"
     )
@@ -135,15 +189,17 @@ async def consume(bootstrap: str, mongodb_url: str, database: str, topic: str) -
     try:
         async for message in consumer:
             event = json.loads(message.value)
-            try:
-                # The submission id as _id makes a redelivered event (crash before the commit) harmless.
-                await receipts.insert_one({"_id": event["subject"], "event_id": event["id"], "created_at": utcnow()})
-            except DuplicateKeyError:
-                pass
+            # The submission id as key makes a redelivered event (crash before the commit) harmless.
+            await conn.execute(
+                "INSERT INTO receipts (id, event_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                event["subject"],
+                event["id"],
+                utcnow(),
+            )
             await consumer.commit()
     finally:
         await consumer.stop()
-        await mongo.close()
+        await conn.close()
 
 
 def utcnow() -> datetime:
@@ -152,7 +208,7 @@ def utcnow() -> datetime:
 
 async def _consume_until_terminated(args: argparse.Namespace) -> None:
     """SIGTERM cancels the consumer, so it leaves its group at once and the next run does not wait."""
-    task = asyncio.create_task(consume(args.bootstrap, args.mongodb_url, args.database, args.topic))
+    task = asyncio.create_task(consume(args.bootstrap, args.url, args.topic))
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:
         await task
@@ -163,7 +219,7 @@ async def _consume_until_terminated(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="The baseline's consumer process (started by bench.run).")
     parser.add_argument("command", choices=["consume"])
-    for name in ("bootstrap", "mongodb_url", "database", "topic"):
+    for name in ("bootstrap", "url", "topic"):
         parser.add_argument(name)
     asyncio.run(_consume_until_terminated(parser.parse_args()))
 

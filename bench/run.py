@@ -1,10 +1,10 @@
-"""Throughput and end-to-end latency of the walking skeleton against a raw pymongo + aiokafka baseline.
+"""Throughput and end-to-end latency of the walking skeleton against a raw asyncpg + aiokafka baseline.
 
     make bench                                   # = python -m bench.run
     make bench BENCH_ARGS="--loads 1,8 --submissions 100 --keep-state"
 
 Starts its own stack as the tests do (free ports, a throw-away folder, its own database and topic
-prefix), runs every load against fiscaldesk and then the baseline on the same Kafka and FerretDB,
+prefix), runs every load against the baseline and then fiscaldesk on the same Kafka and PostgreSQL,
 prints a table per load and writes bench/results/<UTC timestamp>.json. See docs/performance.md.
 """
 
@@ -66,7 +66,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
     skeleton = Skeleton(stack, services)
     baseline = Baseline(
         stack.kafka_bootstrap,
-        stack.mongodb_url,
+        stack.admin_database_url,
         db_prefix=stack.db_prefix,
         topic=f"{stack.topic_prefix}.baseline",
         log_path=stack.state_dir / "logs" / "baseline-consumer.log",
@@ -177,19 +177,6 @@ def write_json(started: datetime, machine_at_start: dict[str, Any], args: argpar
     return path
 
 
-def distinct_free_ports() -> Ports:
-    """`Ports.free()` binds and releases one port at a time, so two of its ports can come out equal (seen
-    here once: Kafka and FerretDB on one port). Draw again until Kafka, its controller, FerretDB and the
-    services' block are all different."""
-    for _ in range(20):
-        ports = Ports.free()
-        singles = {ports.kafka, ports.kafka_controller, ports.mongo}
-        block = set(range(ports.http_base, ports.http_base + len(SERVICES)))
-        if len(singles) == 3 and not singles & block:
-            return ports
-    raise RuntimeError("no distinct free ports")
-
-
 def start_all(stack: Stack, services: dict[str, ServiceProcess]) -> None:
     """What `start_services` does, but into a dict the caller already holds, so that a service failing
     to start does not leave the others running: the caller's `finally` stops every one that started."""
@@ -215,7 +202,7 @@ def main() -> None:
     state_dir = Path(tempfile.mkdtemp(prefix="fiscaldesk-bench-"))
     stack = Stack(
         state_dir=state_dir,
-        ports=distinct_free_ports(),
+        ports=Ports.free(),
         db_prefix=f"bench{run_id}",
         topic_prefix=f"bench{run_id}",
         clock_start=WINDOW_OPEN,

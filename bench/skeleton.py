@@ -1,5 +1,5 @@
 """The walking skeleton as the benchmark drives it: submit over HTTP as "submitter", and look for the
-notification for the 新城区 finance bureau's reviewers straight in notify's database (pymongo).
+notification for the 新城区 finance bureau's reviewers straight in notify's database (asyncpg).
 
 Why the database and not GET /api/notifications: one query per poll, by the bench alone, instead of
 signed-in requests through notify's HTTP stack as well, which would load the service being measured more. Why
@@ -10,11 +10,9 @@ through the API, that the notification is visible to the demo reviewer "county".
 
 import time
 from datetime import datetime
-from typing import Any
 
+import asyncpg
 import httpx
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from bench.measure import SEEN, stage_percentiles
 from infra.launcher import ServiceProcess, Stack
@@ -29,9 +27,9 @@ REQUIREMENT = {
     "description": "在指标查询界面增加按条件导出 Excel 的功能，便于核对年度指标。",
     "urgency": "normal",
 }
-# The outboxes whose events the measured consumers read (database suffix, collection): intake's
-# RequirementSubmitted for review, review's ReviewTaskOpened for notify.
-OUTBOXES = (("intake", "requirements"), ("review", "review_cases"))
+# The services whose outbox rows the measured consumers read: intake's RequirementSubmitted for review,
+# review's ReviewTaskOpened for notify.
+OUTBOXES = ("intake", "review")
 STAGES = ["request sent", "201 received", "review case opened", "delivery planned (notification created_at)", SEEN]
 
 
@@ -46,7 +44,7 @@ class Skeleton:
         self._services = services
         # Enough connections for the highest concurrency; 30 s so a slow answer is measured, not dropped.
         self._http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64))
-        self._mongo: AsyncMongoClient = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
+        self._pools: dict[str, asyncpg.Pool] = {}
         self._headers: dict[str, str] = {}
         self._reviewer_headers: dict[str, str] = {}
         self.last_ticket_id: str | None = None
@@ -55,8 +53,11 @@ class Skeleton:
     def _url(self, service: str, path: str) -> str:
         return f"{self._services[service].url}{path}"
 
-    def _db(self, service: str) -> AsyncDatabase:
-        return self._mongo[f"{self._stack.db_prefix}_{service}"]
+    async def _db(self, service: str) -> asyncpg.Pool:
+        """The service's own database, with the role the service uses (read by the bench only)."""
+        if service not in self._pools:
+            self._pools[service] = await asyncpg.create_pool(self._stack.database_url(service), min_size=1, max_size=2)
+        return self._pools[service]
 
     async def _token(self, username: str) -> str:
         response = await self._http.post(
@@ -84,32 +85,31 @@ class Skeleton:
         return ticket_id, accepted_at
 
     async def completions(self, since: datetime) -> set[str]:
-        cursor = self._db("notify")["notifications"].find(
-            {"recipient": REVIEWERS, "created_at": {"$gte": since}}, {"ticket_id": 1}
+        rows = await (await self._db("notify")).fetch(
+            "SELECT ticket_id FROM notifications WHERE recipient = $1 AND created_at >= $2", REVIEWERS, since
         )
-        return {doc["ticket_id"] async for doc in cursor}
+        return {row["ticket_id"] for row in rows}
 
     async def pending(self) -> int:
         total = 0
-        for service, collection in OUTBOXES:
-            total += await self._db(service)[collection].count_documents({"outbox.0": {"$exists": True}})
+        for service in OUTBOXES:
+            total += await (await self._db(service)).fetchval("SELECT count(*) FROM outbox")
         return total
 
     async def breakdown(self) -> dict[str, dict[str, float | None]]:
         """Adds when review opened each case and when notify planned each delivery (stored times) to the
         bench's own stamps, then splits the latency into its hops."""
         ids = list(self.stamps)
-        await self._stamp(STAGES[2], "review", "review_cases", {"_id": {"$in": ids}}, "_id", "opened_at")
-        query = {"ticket_id": {"$in": ids}, "recipient": REVIEWERS}
-        await self._stamp(STAGES[3], "notify", "notifications", query, "ticket_id", "created_at")
+        opened = "SELECT id, opened_at AS at FROM review_cases WHERE id = ANY($1::text[])"
+        await self._stamp(STAGES[2], "review", opened, ids)
+        planned = "SELECT ticket_id AS id, created_at AS at FROM notifications WHERE ticket_id = ANY($1::text[])"
+        await self._stamp(STAGES[3], "notify", planned + " AND recipient = $2", ids, REVIEWERS)
         return stage_percentiles(self.stamps, STAGES)
 
-    async def _stamp(
-        self, stage: str, service: str, collection: str, query: dict[str, Any], id_field: str, time_field: str
-    ) -> None:
-        async for doc in self._db(service)[collection].find(query, {id_field: 1, time_field: 1}):
-            if isinstance(doc.get(time_field), datetime):
-                self.stamps[doc[id_field]][stage] = doc[time_field].timestamp()
+    async def _stamp(self, stage: str, service: str, query: str, *args: object) -> None:
+        for row in await (await self._db(service)).fetch(query, *args):
+            if row["id"] in self.stamps and row["at"] is not None:
+                self.stamps[row["id"]][stage] = row["at"].timestamp()
 
     async def visible_to_reviewer(self, ticket_id: str) -> bool:
         """Whether the demo reviewer "county" sees the ticket's notification through notify's API."""
@@ -121,4 +121,5 @@ class Skeleton:
 
     async def close(self) -> None:
         await self._http.aclose()
-        await self._mongo.close()
+        for pool in self._pools.values():
+            await pool.close()
