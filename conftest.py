@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from infra.launcher import SERVICES, Ports, ServiceProcess, Stack, start_services
-from tests.support import Api
+from tests.support import Api, SpreadApi
 
 WINDOW_OPEN = "2026-12-01T10:00:00+08:00"
 
@@ -58,7 +58,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterato
         # of that month's submission window (第五条), whatever day the tests run.
         clock_start=WINDOW_OPEN,
         # A missed review deadline is looked for every 2 s instead of every 10 min, so a test sees its reminder.
-        settings={"FD_REVIEW_OVERDUE_CHECK_SECONDS": "2"},
+        # The failover tests submit bursts as the one demo unit of 新城区: the per-user limit (30 a minute,
+        # counted by shared/tests/test_ratelimit.py) is raised so a burst is not refused.
+        settings={"FD_REVIEW_OVERDUE_CHECK_SECONDS": "2", "FD_SUBMISSIONS_PER_MINUTE": "1000"},
         throwaway=True,
     )
     stack.start_infra()
@@ -79,3 +81,24 @@ def services(stack: Stack) -> Iterator[dict[str, ServiceProcess]]:
 @pytest.fixture(scope="session")
 def api(services: dict[str, ServiceProcess]) -> Api:
     return Api(services)
+
+
+@pytest.fixture(scope="session")
+def twins(stack: Stack, services: dict[str, ServiceProcess]) -> Iterator[dict[str, ServiceProcess]]:
+    """A second instance of every service beside the first (the first under "review", the second under
+    "review-2"); once a test asks for them they run until the session ends."""
+    second = {f"{name}-2": ServiceProcess(name, stack, instance=1) for name in SERVICES}
+    try:
+        for process in second.values():
+            process.start()
+        for process in second.values():
+            process.wait_ready()
+        yield {**services, **second}
+    finally:
+        for process in second.values():
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+def spread(twins: dict[str, ServiceProcess]) -> SpreadApi:
+    return SpreadApi(twins)

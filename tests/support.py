@@ -1,6 +1,7 @@
 """Helpers the cross-service tests share: a signed-in HTTP client and polling with a deadline."""
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -9,7 +10,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from infra.launcher import ServiceProcess
+from infra.launcher import SERVICES, ServiceProcess
 from services.portal.seed import DEMO_PASSWORD
 
 T = TypeVar("T")
@@ -57,6 +58,25 @@ class Api:
 
     def put(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
         return httpx.put(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
+
+
+class SpreadApi(Api):
+    """The signed-in client of tests/support.py, sending each call to the next instance of the service."""
+
+    def __init__(self, services: dict[str, ServiceProcess]) -> None:
+        super().__init__(services)
+        self._turns = {name: itertools.cycle([p for p in services.values() if p.name == name]) for name in SERVICES}
+
+    def url(self, service: str, path: str) -> str:
+        """The next instance that runs (a killed one is skipped, as a load balancer's health check would)."""
+        for _ in SERVICES:
+            instance = next(self._turns[service])
+            if instance.process is not None and instance.process.poll() is None:
+                return f"{instance.url}{path}"
+        return f"{instance.url}{path}"
+
+    def on(self, instance: ServiceProcess, path: str) -> str:
+        return f"{instance.url}{path}"
 
 
 def requirement(**overrides) -> dict:
