@@ -21,6 +21,7 @@ log = get_logger(__name__)
 PUBLISHED = Counter("fiscaldesk_outbox_published_total", "Events published by the outbox relay", ["type"])
 PENDING = Gauge("fiscaldesk_outbox_pending", "Events waiting in outboxes at the last relay pass")
 
+
 class OutboxWriter:
     """Turns domain events into outbox entries for the write that records the state change."""
 

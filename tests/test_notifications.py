@@ -1,4 +1,4 @@
-"""Notify end to end: the real notify process, Kafka and FerretDB, talking over HTTP to the local fakes of
+"""Notify end to end: the real notify process, Kafka and PostgreSQL, talking over HTTP to the local fakes of
 the WeCom robot webhook and the WeChat official account API (tests/fakes), never to mocks of our code.
 
 For this module notify is restarted with FD_WECOM_BASE_URL and FD_WECHAT_BASE_URL pointing at the fakes

@@ -1,4 +1,4 @@
-"""The walking skeleton through real Kafka and FerretDB, every service its own process:
+"""The walking skeleton through real Kafka and PostgreSQL, every service its own process:
 a unit submits a requirement to intake → review opens the task for the unit's own finance bureau →
 notify puts a notification in that bureau's reviewers' inbox → the portal shows the ticket's timeline."""
 

@@ -1,4 +1,4 @@
-"""Dispatch end to end (第六条五～八) through real Kafka and FerretDB, every service its own process.
+"""Dispatch end to end (第六条五～八) through real Kafka and PostgreSQL, every service its own process.
 
 The adopted requirements come from RequirementConfirmed envelopes produced straight to the review-events
 topic with plain aiokafka (services/dispatch/tests/support.py: `adopt`), not through the review service,

@@ -1,4 +1,4 @@
-"""The requirement procedure through the running services (第三条, 第六条一～四), real Kafka and FerretDB:
+"""The requirement procedure through the running services (第三条, 第六条一～四), real Kafka and PostgreSQL:
 intake takes the submission, review opens the case from its event; every step after that goes through
 review's HTTP API, and its events reach Kafka (seen in the portal's audit trail)."""
 

@@ -1,4 +1,4 @@
-"""The problem procedure through the running services (第十一条一～三), real Kafka and FerretDB: intake takes
+"""The problem procedure through the running services (第十一条一～三), real Kafka and PostgreSQL: intake takes
 the report, review opens the case from its event, every step goes through review's HTTP API, and the
 events reach Kafka (seen in the portal's audit trail)."""
 
