@@ -83,10 +83,11 @@ def api(services: dict[str, ServiceProcess]) -> Api:
     return Api(services)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def twins(stack: Stack, services: dict[str, ServiceProcess]) -> Iterator[dict[str, ServiceProcess]]:
     """A second instance of every service beside the first (the first under "review", the second under
-    "review-2"); once a test asks for them they run until the session ends."""
+    "review-2"), for the tests of one module: other modules expect one instance (notify's tests point
+    theirs at fake platforms)."""
     second = {f"{name}-2": ServiceProcess(name, stack, instance=1) for name in SERVICES}
     try:
         for process in second.values():
@@ -99,6 +100,6 @@ def twins(stack: Stack, services: dict[str, ServiceProcess]) -> Iterator[dict[st
             process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spread(twins: dict[str, ServiceProcess]) -> SpreadApi:
     return SpreadApi(twins)

@@ -8,9 +8,12 @@ Repositories therefore read through `Database.fetch*` (which join an open transa
 connection of their own.
 """
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from shared.db import Database
+
+T = TypeVar("T")
 
 
 def seq_scans(plan: dict[str, Any]) -> list[str]:
@@ -59,3 +62,14 @@ class PlanCheckingDatabase(Database):
     async def fetchval(self, sql: str, *args: Any) -> Any:
         await self._explain(sql, args)
         return await super().fetchval(sql, *args)
+
+
+async def explained(db: PlanCheckingDatabase, call: Awaitable[T]) -> T:
+    """Await a repository's call made on `db`: it must have read through `Database.fetch*` (so it was
+    explained) and must have read no large table sequentially."""
+    db.seq_scans.clear()
+    before = len(db.explained)
+    result = await call
+    assert len(db.explained) > before, "the call did not go through Database.fetch*"
+    assert db.seq_scans == [], db.seq_scans
+    return result

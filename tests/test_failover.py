@@ -3,13 +3,22 @@
 kills of services and of the broker."""
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from infra.launcher import SERVICES, ServiceProcess, Stack
-from tests.support import Api, SpreadApi, eventually, requirement
+from tests.support import Api, SpreadApi, eventually, reject_left_in_queue, requirement
 
 pytestmark = pytest.mark.e2e
+
+KEYWORD = "故障转移"  # in the title of every requirement this module submits
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_the_county_queue_as_found(spread: SpreadApi) -> Iterator[None]:
+    yield
+    reject_left_in_queue(spread, "county", KEYWORD)
 
 
 def submit(api: Api, title: str) -> str:
@@ -94,12 +103,14 @@ def test_after_kills_of_services_and_of_the_broker_the_pipeline_catches_up_withi
         pytest.fail("this test controls the broker process; run it with the local stack")
     ticket_ids: list[str] = []
     for round_, service in enumerate(("review", "notify", "portal")):
-        ticket_ids += [submit(spread, f"恢复 {round_}-{n}") for n in range(10)]
+        ticket_ids += [submit(spread, f"故障转移 恢复 {round_}-{n}") for n in range(10)]
         twins[service].kill()
-        ticket_ids += [submit(spread, f"恢复 {round_}-{n}") for n in range(10, 20)]
+        ticket_ids += [submit(spread, f"故障转移 恢复 {round_}-{n}") for n in range(10, 20)]
         twins[service].start()
     stack.kill_kafka()
-    ticket_ids += [submit(spread, f"恢复 broker {n}") for n in range(20)]  # intake accepts: the outbox holds them
+    ticket_ids += [
+        submit(spread, f"故障转移 恢复 broker {n}") for n in range(20)
+    ]  # intake accepts: the outbox holds them
     stack.start_infra()
     for process in twins.values():
         process.wait_ready()

@@ -4,6 +4,7 @@ A second instance of each service is started beside the session's first on the s
 groups (the `twins` fixture); every call below goes to one instance or the other in turn, as a load
 balancer would send it."""
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,9 +12,17 @@ import pytest
 
 from infra.launcher import ServiceProcess, Stack
 from services.dispatch.tests.support import dispatch, report, verify
-from tests.support import Api, SpreadApi, eventually, requirement
+from tests.support import Api, SpreadApi, eventually, reject_left_in_queue, requirement
 
 pytestmark = pytest.mark.e2e
+
+KEYWORD = "双实例"  # in the title of every requirement this module submits
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_the_county_queue_as_found(spread: SpreadApi) -> Iterator[None]:
+    yield
+    reject_left_in_queue(spread, "county", KEYWORD)
 
 
 def submit(api: Api, title: str, user: str = "submitter") -> str:
@@ -114,7 +123,7 @@ def test_two_reviewers_acting_at_once_on_two_instances_one_wins_the_other_gets_4
     spread: SpreadApi, twins: dict[str, ServiceProcess]
 ) -> None:
     for round_ in range(5):
-        ticket_id = submit(spread, f"并发审核 {round_}")
+        ticket_id = submit(spread, f"双实例 并发审核 {round_}")
         eventually(lambda t=ticket_id: in_queue(spread, "county", t), what="the county queue")
         calls = [
             (twins["review"], "forward", {"opinion": "建议实现"}),

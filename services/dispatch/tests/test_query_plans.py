@@ -21,6 +21,7 @@ from services.dispatch.tests.conftest import Stores, dispatch_stores
 from shared.db import dumps
 from shared.orgtree import division_path, divisions
 from shared.plans import PlanCheckingDatabase, seq_scans
+from shared.plans import explained as plan_checked
 
 pytestmark = pytest.mark.e2e
 
@@ -132,14 +133,8 @@ async def checked(dispatch_database_url: str) -> AsyncIterator[Stores]:
 
 
 async def explained(stores: Stores, call: Awaitable[Any]) -> Any:
-    """Run a repository's read; it must have been explained and read no large table sequentially."""
-    db = stores.db
-    assert isinstance(db, PlanCheckingDatabase)
-    before = len(db.explained)
-    result = await call
-    assert len(db.explained) > before, "the read did not go through Database.fetch*"
-    assert db.seq_scans == [], db.seq_scans
-    return result
+    assert isinstance(stores.db, PlanCheckingDatabase)
+    return await plan_checked(stores.db, call)
 
 
 async def test_the_it_divisions_dispatch_queue_uses_an_index_urgent_first_then_oldest(checked: Stores) -> None:

@@ -27,6 +27,7 @@ from shared.auth import Principal
 from shared.db import dumps
 from shared.orgtree import division_path, divisions
 from shared.plans import PlanCheckingDatabase
+from shared.plans import explained as plan_checked
 
 NOW = datetime(2026, 12, 1, 2, tzinfo=UTC)
 YEAR_AGO = NOW - timedelta(days=365)
@@ -179,15 +180,8 @@ async def checked(notify_database_url: str) -> AsyncIterator[Stores]:
 
 
 async def explained(stores: Stores, call: Awaitable[Any]) -> Any:
-    """Run a store's call; each statement it read with must have been explained and read no large table
-    sequentially."""
-    db = stores.db
-    db.seq_scans.clear()
-    before = len(db.explained)
-    result = await call
-    assert len(db.explained) > before, "the call did not go through Database.fetch*"
-    assert db.seq_scans == [], db.seq_scans
-    return result
+    assert isinstance(stores.db, PlanCheckingDatabase)
+    return await plan_checked(stores.db, call)
 
 
 async def test_the_tables_are_large(checked: Stores) -> None:
