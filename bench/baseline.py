@@ -26,6 +26,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from bench.measure import SEEN, stage_percentiles
+from infra.launcher import with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTITIONS = 3  # as many as fiscaldesk's topics, so both spread keys the same way
@@ -52,8 +53,8 @@ class Baseline:
     def __init__(self, bootstrap: str, admin_url: str, db_prefix: str, topic: str, log_path: Path) -> None:
         self._bootstrap = bootstrap
         # Two databases on the same server, as two fiscaldesk services have.
-        self._source_url = database_url(admin_url, f"{db_prefix}_baseline_source")
-        self._sink_url = database_url(admin_url, f"{db_prefix}_baseline_sink")
+        self._source_url = with_database(admin_url, f"{db_prefix}_baseline_source")
+        self._sink_url = with_database(admin_url, f"{db_prefix}_baseline_sink")
         self._admin_url = admin_url
         self._topic = topic
         self._log_path = log_path
@@ -131,11 +132,6 @@ class Baseline:
         for pool in (self._source, self._sink):
             if pool is not None:
                 await pool.close()
-
-
-def database_url(admin_url: str, name: str) -> str:
-    """The admin URL with another database name (the baseline connects as the server's superuser)."""
-    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
 
 
 SCHEMA = {

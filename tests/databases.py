@@ -5,23 +5,19 @@ service's head, and dropped afterwards, so a test module never touches the runni
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import asyncpg
 
+from infra.launcher import with_database
 from shared.migrate import upgrade
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server and credentials, another database."""
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 @asynccontextmanager
 async def scratch_database(admin_url: str, service: str, *, migrate: bool = True) -> AsyncIterator[str]:
     """A new database (UTF-8 with C.UTF-8 character classes, so pg_trgm sees Chinese characters as word
-    characters) at `service`'s migration head; its URL is yielded, the database is dropped on exit."""
+    characters), at `service`'s migration head unless `migrate` is off; its URL is yielded, the database
+    is dropped on exit."""
     name = f"scratch_{service}_{uuid4().hex[:10]}"
     admin = await asyncpg.connect(admin_url)
     try:

@@ -3,42 +3,29 @@
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
-import asyncpg
 import pytest
 
 from infra.launcher import Stack
 from shared.db import Database
 from shared.ratelimit import RATE_LIMITS_INDEX, RATE_LIMITS_TABLE, Limit, RateLimited, RateLimiter
+from tests.databases import scratch_database
 
 
 @pytest.fixture(scope="module")
 async def two_instances(stack: Stack) -> AsyncIterator[tuple[Database, Database]]:
     """Two pools (two instances of one service) on a throw-away database holding a rate_limits table."""
-    name = f"{stack.db_prefix}_ratelimit_{uuid4().hex[:8]}"
-    admin = await asyncpg.connect(stack.admin_database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = urlunsplit(urlsplit(stack.admin_database_url)._replace(path=f"/{name}"))
-    first, second = Database(url), Database(url)
-    try:
-        await first.connect()
-        await second.connect()
-        await first.execute(RATE_LIMITS_TABLE)
-        await first.execute(RATE_LIMITS_INDEX)
-        yield first, second
-    finally:
-        await first.close()
-        await second.close()
-        admin = await asyncpg.connect(stack.admin_database_url)
+    async with scratch_database(stack.admin_database_url, "ratelimit", migrate=False) as url:
+        first, second = Database(url), Database(url)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await first.connect()
+            await second.connect()
+            await first.execute(RATE_LIMITS_TABLE)
+            await first.execute(RATE_LIMITS_INDEX)
+            yield first, second
         finally:
-            await admin.close()
+            await first.close()
+            await second.close()
 
 
 async def test_concurrent_hits_from_two_instances_count_together_and_the_limit_holds(
