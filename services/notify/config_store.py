@@ -54,22 +54,29 @@ class SchemeStore:
         """Version 1 from the code's defaults when there is no version yet; False when there was one."""
         return await self._insert(1, rules, "system", "初始方案 (seeded from the code)", now) is not None
 
-    async def add_new_defaults(self, defaults: dict[str, list[Rule]], now: datetime) -> list[str]:
-        """An upgrade brought rules for event types the active scheme has never named: a new version adds
-        them. An event type the scheme names, even with no rules (an administrator silenced it), stays as
-        the administrator left it. Answers the event types added (none when another instance was first)."""
+    async def add_new_defaults(
+        self, defaults: dict[str, list[Rule]], now: datetime, superseded: dict[str, list[list[Rule]]] | None = None
+    ) -> list[str]:
+        """An upgrade brought rules for event types the active scheme has never named, or corrected a default
+        the active scheme still has unchanged (`superseded`: the earlier defaults per event type): a new
+        version adds or corrects them. An event type an administrator changed, even to no rules (silenced),
+        stays as the administrator left it. Answers the event types added or corrected (none when another
+        instance was first)."""
         active = await self.active()
         if active is None:
             return []
-        missing = {event: rules for event, rules in defaults.items() if event not in active["events"]}
-        if not missing:
+        events = {e: [Rule.model_validate(r) for r in rs] for e, rs in active["events"].items()}
+        changed = {event: rules for event, rules in defaults.items() if event not in events}
+        for event, earlier in (superseded or {}).items():
+            if event in events and event in defaults and events[event] in earlier:
+                changed[event] = defaults[event]
+        if not changed:
             return []
-        events = {e: [Rule.model_validate(r) for r in rs] for e, rs in active["events"].items()} | missing
-        note = f"新增默认规则：{'、'.join(sorted(missing))} (defaults added by an upgrade)"
+        note = f"新增或更正默认规则：{'、'.join(sorted(changed))} (defaults added by an upgrade)"
         self._cached = None
-        if await self._insert(active["_id"] + 1, events, "system", note, now) is None:
+        if await self._insert(active["_id"] + 1, events | changed, "system", note, now) is None:
             return []
-        return sorted(missing)
+        return sorted(changed)
 
     async def active(self) -> dict | None:
         row = await self._db.fetchrow("SELECT * FROM scheme_versions ORDER BY version DESC LIMIT 1")

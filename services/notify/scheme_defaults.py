@@ -8,7 +8,7 @@ API; every change is a new version (docs/notifications.md).
 from typing import Any
 
 from services.notify.scheme import Rule
-from shared.auth import BUSINESS_DIVISION, IT_DIVISION, REVIEWER
+from shared.auth import BUSINESS_DIVISION, DUTY_OPERATOR, IT_DIVISION, REVIEWER
 
 IT_DIVISION_ORG = "itd"
 
@@ -27,6 +27,24 @@ SUBMITTER = {"kind": "submitter"}
 VENDOR = {"kind": "vendor"}
 IT = {"kind": "role", "role": IT_DIVISION, "org": IT_DIVISION_ORG}
 ALL_GROUPS = {"kind": "all_groups"}
+
+
+def _to_desk(owner_role: str, zh: tuple[str, str], en: tuple[str, str], **when: str) -> list[dict[str, Any]]:
+    """Rules that tell the desk acting next on a problem case (the event's `owner_role`, at `owner_org_id`):
+    the support desk is the IT division and the duty operators of the 400 hotline / WeChat groups."""
+    rule = {"when": {"owner_role": owner_role, **when}}
+    if owner_role == "it_or_support":
+        return [
+            _rule(IT, ["inbox", "wecom"], "problem", zh, en, **rule),
+            _rule(
+                {"kind": "role", "role": DUTY_OPERATOR, "org": IT_DIVISION_ORG}, ["inbox"], "problem", zh, en, **rule
+            ),
+        ]
+    role = REVIEWER if owner_role == "reviewer" else BUSINESS_DIVISION
+    return [
+        _rule({"kind": "role", "role": role, "org": "{owner_org_id}"}, ["inbox", "wecom"], "problem", zh, en, **rule)
+    ]
+
 
 DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
     "ReviewTaskOpened": [
@@ -181,6 +199,9 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
     ],
     # The problem procedure (第七条–第十一条): the IT division hears of every new case and every breach,
     # the reporter of every step that waits for them or answers them.
+    # A new case is told to the desk that acts first (第七条, 第十一条): the IT division refines bugs and
+    # configurations, the IT division and the support team answer software questions, the reporter's own
+    # finance bureau answers business questions and reviews data repairs first.
     "ProblemCaseOpened": [
         _rule(
             IT,
@@ -188,7 +209,59 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             "problem",
             ("新问题 {ticket_id}：{title}", "已纳入问题解决台账，请组织梳理细化（第十一条）。"),
             ("New problem {ticket_id}: {title}", "It is in the problem ledger; please refine it."),
+            when={"owner_role": "it_division"},
+        ),
+        *_to_desk(
+            "it_or_support",
+            ("操作咨询待答复：{title}", "问题 {ticket_id} 请在 2 个工作小时内答复，当日办结。"),
+            ("Question to answer: {title}", "Answer problem {ticket_id} within 2 working hours."),
+        ),
+        *_to_desk(
+            "reviewer",
+            (
+                "业务咨询待答复：{title}",
+                "问题 {ticket_id} 请在 2 个工作小时内答复；无法答复的请上报自治区归口业务处室。",
+            ),
+            ("Business question to answer: {title}", "Answer problem {ticket_id} within 2 working hours."),
+            category="consulting",
+        ),
+        *_to_desk(
+            "reviewer",
+            ("数据修复待审核：{title}", "问题 {ticket_id} 请审核后提交自治区财政厅。"),
+            ("Data repair to review: {title}", "Review problem {ticket_id}, then it goes to the region."),
+            category="data_repair",
+        ),
+        *_to_desk(
+            "business_division",
+            ("业务咨询待答复：{title}", "问题 {ticket_id} 请在 2 个工作小时内答复。"),
+            ("Business question to answer: {title}", "Answer problem {ticket_id} within 2 working hours."),
+        ),
+    ],
+    "ProblemQuestionEscalated": _to_desk(
+        "business_division",
+        ("业务咨询已上报：问题 {ticket_id}", "财政部门无法答复的原因：{reason}"),
+        ("Question escalated: problem {ticket_id}", "Why the finance bureau could not answer: {reason}"),
+    ),
+    "ProblemReassigned": [
+        rule
+        for desk in ("it_or_support", "reviewer", "business_division")
+        for rule in _to_desk(
+            desk,
+            ("转派给您：问题 {ticket_id}", "由{from_owner}转派，原因：{reason}"),
+            ("Handed to you: problem {ticket_id}", "Handed on by {from_owner}: {reason}"),
         )
+    ],
+    "ProblemRepairReviewed": [
+        *_to_desk(
+            "reviewer",
+            ("数据修复待审核：问题 {ticket_id}", "盟市财政部门已审核同意，请自治区财政厅审核。"),
+            ("Data repair to review: problem {ticket_id}", "The league/city bureau approved it; please review."),
+        ),
+        *_to_desk(
+            "business_division",
+            ("数据修复待确认：问题 {ticket_id}", "自治区财政厅已审核同意，请归口业务处室确认。"),
+            ("Data repair to confirm: problem {ticket_id}", "The region approved it; please confirm."),
+        ),
     ],
     "ProblemUserInputRequested": [
         _rule(
@@ -264,6 +337,31 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
         )
     ],
 }
+
+
+# Defaults an upgrade corrects: where the active scheme still has one of these rule lists for an event type
+# (nobody changed it), the upgrade replaces it with the current default (config_store.add_new_defaults).
+SUPERSEDED_RULES: dict[str, list[list[dict[str, Any]]]] = {
+    # Before 2026-12: every new case went to the IT division "to refine", business questions included.
+    "ProblemCaseOpened": [
+        [
+            _rule(
+                IT,
+                ["inbox", "wecom"],
+                "problem",
+                ("新问题 {ticket_id}：{title}", "已纳入问题解决台账，请组织梳理细化（第十一条）。"),
+                ("New problem {ticket_id}: {title}", "It is in the problem ledger; please refine it."),
+            )
+        ]
+    ],
+}
+
+
+def superseded_rules() -> dict[str, list[list[Rule]]]:
+    return {
+        event: [[Rule.model_validate(rule) for rule in rules] for rules in versions]
+        for event, versions in SUPERSEDED_RULES.items()
+    }
 
 
 def default_rules() -> dict[str, list[Rule]]:

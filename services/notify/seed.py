@@ -7,7 +7,7 @@ placeholders; they are only used when FD_WECOM_BASE_URL is set (docs/notificatio
 """
 
 from services.notify.config_store import RobotStore, SchemeStore
-from services.notify.scheme_defaults import IT_DIVISION_ORG, default_rules
+from services.notify.scheme_defaults import IT_DIVISION_ORG, default_rules, superseded_rules
 from shared.events import utcnow
 from shared.logs import get_logger
 from shared.orgtree import REGION_CODE, bureau_id, divisions
@@ -46,7 +46,7 @@ def demo_robots() -> list[dict]:
 async def seed(schemes: SchemeStore, robots: RobotStore) -> None:
     if await schemes.seed(default_rules(), utcnow()):
         log.info("notification scheme version 1 seeded")
-    elif added := await schemes.add_new_defaults(default_rules(), utcnow()):
-        log.info("notification scheme: default rules of new event types added", event_types=added)
+    elif added := await schemes.add_new_defaults(default_rules(), utcnow(), superseded_rules()):
+        log.info("notification scheme: default rules added or corrected by an upgrade", event_types=added)
     if added := await robots.seed(demo_robots()):
         log.info("demo wecom robots seeded", robots=added)

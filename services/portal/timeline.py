@@ -98,6 +98,8 @@ PROBLEM_LABELS = {
     "ProblemDataBackedUp": "原始数据备份",
     "ProblemDataRepaired": "数据修复",
     "ProblemQuestionEscalated": "上报自治区业务处室",
+    "ProblemClaimed": "认领",
+    "ProblemReassigned": "转派",
     "ProblemAnswered": "答复",
     "ProblemFollowUpAsked": "用户追问",
     "ProblemSlaWarning": "即将超时",

@@ -193,6 +193,23 @@ class ProblemQuestionEscalated(ProblemContext, Event):
     reason: str = ""
 
 
+class ProblemClaimed(ProblemContext, Event):
+    """A person of the desk that acts took the case (认领); `reason` when taken over from a colleague."""
+
+    assignee_id: str
+    assignee_name: str
+    previous_assignee_name: str = ""
+    reason: str = ""
+
+
+class ProblemReassigned(ProblemContext, Event):
+    """The question went to another desk (转派, 第七条, 第十一条四3); the SLA clocks run on unchanged."""
+
+    from_owner: str = Field(description="the desk that had it, in words")
+    to_owner: str = Field(description="the desk that has it now, in words")
+    reason: str
+
+
 class ProblemAnswered(ProblemContext, Event):
     """统一答复 (第十一条四3)."""
 
@@ -274,6 +291,8 @@ PROBLEM_FLOW_EVENTS: tuple[type[Event], ...] = (
     ProblemDataBackedUp,
     ProblemDataRepaired,
     ProblemQuestionEscalated,
+    ProblemClaimed,
+    ProblemReassigned,
     ProblemAnswered,
     ProblemFollowUpAsked,
     ProblemSlaWarning,

@@ -157,3 +157,51 @@ def test_journey_business_question_escalated_to_the_region(ui) -> None:
     page = unit.open(f"/tickets/{ticket_id}")
     expect(page.locator("[data-test=problem-progress]")).to_contain_text("不得调剂", timeout=WAIT)
     take_step(page, "accept", "已办结")
+
+
+def test_journey_business_question_reaches_the_county_bureaus_inbox_and_is_answered_there_in_time(ui) -> None:
+    """第七条, 第十一条四: the unit's own finance bureau is told at once, claims the question and answers it within
+    the 2-hour response limit; the IT division sees it read-only."""
+    title = "浏览器旅程：公用经费能否用于购置办公设备"
+    _, ticket_id = report_problem(ui, "业务咨询", title, "本单位公用经费预算有结余，能否用于购置打印机等办公设备？")
+
+    county = ui("county")
+    page = county.open("/notifications")
+    expect(page.locator("[data-test=notifications]")).to_contain_text(f"业务咨询待答复：{title}", timeout=WAIT)
+    page = county.open("/problem-desk")
+    row = page.locator("[data-test=problem-queue] tr", has_text=ticket_id)
+    expect(row).to_be_visible(timeout=WAIT)
+    row.locator("[data-test=open-case]", has_text="办理").click()
+    page.wait_for_url(f"**/tickets/{ticket_id}")
+    take_step(page, "claim", "待答复")
+    expect(page.locator("[data-test=owner]")).to_contain_text("已认领", timeout=WAIT)
+
+    it_division = ui("itdiv").open(f"/tickets/{ticket_id}")
+    expect(it_division.locator("[data-test=owner]")).to_contain_text("已认领", timeout=WAIT)
+    expect(it_division.locator("[data-test=problem-steps]")).to_have_count(0)  # read-only: not the IT division's
+
+    take_step(page, "answer", "已答复，待用户确认", 答复内容="可以，按公用经费支出范围购置，纳入资产管理。")
+    expect(page.locator("[data-test=response-state]")).to_have_text("按时")
+    county.screenshot("county-business-question-answered")
+
+
+def test_journey_question_reassigned_from_the_support_desk_to_the_county_bureau(ui) -> None:
+    title = "浏览器旅程：项目结余资金如何收回"
+    _, ticket_id = report_problem(ui, "操作咨询", title, "项目完成后结余资金怎么收回，按什么政策执行？")
+
+    duty = ui("duty")
+    page = duty.open(f"/tickets/{ticket_id}")
+    button = page.locator("[data-test=step-reassign]")
+    expect(button).to_be_visible(timeout=WAIT)
+    button.click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator(".el-radio-button", has_text="提出单位的本级财政部门").click()
+    dialog.get_by_label("转派原因").fill("这是结余资金收回的政策口径问题，应由本级财政答复")
+    dialog.locator("[data-test=step-submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("[data-test=owner]")).to_contain_text("财政部门", timeout=WAIT)
+    expect(page.locator("[data-test=problem-steps]")).to_have_count(0)
+    duty.screenshot("duty-question-reassigned")
+
+    page = ui("county").open("/notifications")
+    expect(page.locator("[data-test=notifications]")).to_contain_text("转派给您", timeout=WAIT)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notify.config_store import SchemeConflict, SchemeStore
-from services.notify.scheme_defaults import default_rules
+from services.notify.scheme_defaults import default_rules, superseded_rules
 from shared.db import Database
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
@@ -73,3 +73,33 @@ async def test_saving_on_an_old_version_is_refused(notify_db: Database) -> None:
     with pytest.raises(SchemeConflict):
         await schemes.save(7, "RequirementRejected", [], by="u-itdiv", note="", now=NOW)
     assert (await schemes.active())["_id"] == 2
+
+
+async def test_an_upgrade_corrects_a_default_left_unchanged_and_keeps_one_an_administrator_changed(
+    notify_db: Database, second_instance: Database
+) -> None:
+    """Before the correction every new problem went to the IT division "to refine", business questions
+    included: a scheme still holding that default gets the desk-by-desk rules; an edited one is kept."""
+    defaults, superseded = default_rules(), superseded_rules()
+    [old_opened] = superseded["ProblemCaseOpened"]
+    older = {**defaults, "ProblemCaseOpened": old_opened}
+    schemes = SchemeStore(notify_db)
+    await schemes.seed(older, NOW)
+
+    assert await schemes.add_new_defaults(defaults, NOW, superseded) == ["ProblemCaseOpened"]
+    rules = (await schemes.active_rules())[1]["ProblemCaseOpened"]
+    assert {rule.when.get("owner_role") for rule in rules} == {
+        "it_division",
+        "it_or_support",
+        "reviewer",
+        "business_division",
+    }
+    assert await schemes.add_new_defaults(defaults, NOW, superseded) == []
+
+    edited = SchemeStore(second_instance)
+    await notify_db.execute("TRUNCATE scheme_versions")
+    await edited.seed(older, NOW)
+    mine = [old_opened[0].model_copy(update={"channels": ["inbox"]})]
+    await edited.save(1, "ProblemCaseOpened", mine, by="u-admin", note="只发站内信", now=NOW)
+    assert await edited.add_new_defaults(defaults, NOW, superseded) == []
+    assert (await edited.active_rules())[1]["ProblemCaseOpened"] == mine

@@ -69,6 +69,7 @@ def case_state(case: ProblemCase) -> dict[str, Any]:
         "answer": case.answer,
         "answers": case.answers,
         "faq_entry_id": case.faq_entry_id,
+        "assignee": case.assignee,
         "sla": asdict(case.sla),
         "sla_state": case.sla.state,
         "sla_next_check_at": case.sla.next_check_at,
@@ -126,6 +127,7 @@ def case_from_document(doc: dict[str, Any]) -> ProblemCase:
         answer=doc.get("answer"),
         answers=doc.get("answers", 0),
         faq_entry_id=doc.get("faq_entry_id"),
+        assignee=doc.get("assignee"),
         version=doc["version"],
     )
 

@@ -32,6 +32,7 @@ from services.review.problems.schemas import (
     AskUserBody,
     BackupBody,
     BusinessConfirmationBody,
+    ClaimBody,
     ComplianceBody,
     ConfigureBody,
     ConfirmBody,
@@ -39,6 +40,7 @@ from services.review.problems.schemas import (
     FaqBody,
     PlanAnswerBody,
     PromoteBody,
+    ReassignBody,
     RefineBody,
     ReleaseBody,
     RepairedBody,
@@ -79,6 +81,18 @@ STEPS: list[tuple[str, Step, type[BaseModel], str]] = [
     ("answer", Step.ANSWER, AnswerBody, "统一答复 (第十一条四3) — the answerer"),
     ("accept", Step.ACCEPT, AcceptBody, "the reporter accepts the answer: closed"),
     ("ask-again", Step.ASK_AGAIN, AskAgainBody, "the reporter asks again"),
+    (
+        "claim",
+        Step.CLAIM,
+        ClaimBody,
+        "认领 — a person of the desk that acts; taking over needs a reason",
+    ),
+    (
+        "reassign",
+        Step.REASSIGN,
+        ReassignBody,
+        "转派 (第七条, 第十一条四3) — to the desk that must answer it",
+    ),
 ]
 # A case answers `steps`, the steps open to the reader now, as the paths they are posted to.
 STEP_PATHS: dict[Step, str] = {step: path for path, step, _, _ in STEPS} | {Step.PROMOTE: "promote-to-faq"}

@@ -5,7 +5,8 @@ A case outside the user's area answers 404, as if it did not exist (docs/securit
 never take the step gets 403; the right role at the wrong bureau or division gets 409 from the domain.
 """
 
-from services.review.problems.domain import ProblemCase, ProblemNotFound, Step, is_turn_of, steps_allowed_now
+from services.review.problems.domain import ProblemCase, ProblemNotFound, Step, is_turn_of, owner_of, steps_allowed_now
+from services.review.problems.domain.consulting import may_answer
 from shared.auth import (
     AUDITOR,
     BUSINESS_DIVISION,
@@ -17,6 +18,7 @@ from shared.auth import (
 )
 from shared.errors import Forbidden
 
+HANDLING_STEPS = {Step.CLAIM, Step.REASSIGN, Step.PROMOTE}
 IT_STEPS = {Step.REFINE, Step.REPRODUCE, Step.RELEASE, Step.CONFIGURE, Step.PLAN, Step.BACK_UP, Step.REPAIR}
 REPORTER_STEPS = {Step.REPLY, Step.CONFIRM, Step.VERIFY, Step.ANSWER_PLAN, Step.ACCEPT, Step.ASK_AGAIN}
 ANSWERER_ROLES = {
@@ -51,13 +53,28 @@ def authorize_step(user: Principal, step: Step, case: ProblemCase) -> None:
         _require(_is_business_division(user), "not_business_division", "归口业务处室", step)
     elif step in (Step.ANSWER, Step.ASK_USER):
         kind = case.answerer.kind if case.answerer else "it_or_support"
-        roles, who = ANSWERER_ROLES[kind]
-        allowed = user.has_role(*roles) and (kind != "bureau" or _is_reviewer(user))
-        allowed = allowed and (kind != "business_division" or _is_business_division(user))
-        _require(allowed, "not_the_answerer", who, step)
+        _require(_may_answer_by_role(user, kind), "not_the_answerer", ANSWERER_ROLES[kind][1], step)
+    elif step is Step.CLAIM:  # a person of the desk that acts now
+        _require(bool(working_steps(user, case)), "not_the_handler", "当前办理方", step)
+    elif step is Step.REASSIGN:  # the desk that has the question hands it on; nobody else takes it away
+        kind = case.answerer.kind if case.answerer else "it_or_support"
+        allowed = _may_answer_by_role(user, kind) and may_answer(case, user)
+        _require(allowed, "not_the_answerer", ANSWERER_ROLES[kind][1], step)
 
 
-def steps_open_to(user: Principal, case: ProblemCase) -> list[Step]:
+def _may_answer_by_role(user: Principal, kind: str) -> bool:
+    roles, _ = ANSWERER_ROLES[kind]
+    allowed = user.has_role(*roles) and (kind != "bureau" or _is_reviewer(user))
+    return allowed and (kind != "business_division" or _is_business_division(user))
+
+
+def working_steps(user: Principal, case: ProblemCase) -> list[Step]:
+    """The steps of the procedure itself open to `user` now (not claim, reassign or promote): whether the
+    user belongs to the desk that acts."""
+    return steps_open_to(user, case, handling=False)
+
+
+def steps_open_to(user: Principal, case: ProblemCase, *, handling: bool = True) -> list[Step]:
     """The steps `user` may take on `case` now: those the state allows (flows), their role may take (the rules
     above) and whose turn is theirs (the domain's: which bureau reviews, who answers). The UI offers these;
     a case outside the user's area has none."""
@@ -67,6 +84,8 @@ def steps_open_to(user: Principal, case: ProblemCase) -> list[Step]:
         return []
     open_steps = []
     for step in steps_allowed_now(case):
+        if (not handling and step in HANDLING_STEPS) or (step is Step.CLAIM and not _staff_desk(case)):
+            continue
         try:
             authorize_step(user, step, case)
         except Forbidden:
@@ -74,6 +93,10 @@ def steps_open_to(user: Principal, case: ProblemCase) -> list[Step]:
         if is_turn_of(case, step, user):
             open_steps.append(step)
     return open_steps
+
+
+def _staff_desk(case: ProblemCase) -> bool:
+    return owner_of(case).role not in ("reporter", "none")
 
 
 def authorize_faq_publish(user: Principal) -> None:

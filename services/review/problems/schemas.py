@@ -30,6 +30,7 @@ from services.review.problems.domain import (
     ReviewRepair,
     VerifyResult,
 )
+from services.review.problems.domain.commands import ClaimCase, ReassignQuestion
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -184,6 +185,24 @@ class EscalateBody(Body):
 
     def command(self) -> EscalateQuestion:
         return EscalateQuestion(self.reason, self.business_division_id)
+
+
+class ClaimBody(Body):
+    reason: Text = Field("", description="接手同事正在办理的问题时必填：原因")
+
+    def command(self) -> ClaimCase:
+        return ClaimCase(self.reason)
+
+
+class ReassignBody(Body):
+    to: Literal["it_or_support", "bureau", "business_division"] = Field(
+        description="转派给：信息化处或技术支持服务团队 / 提出单位的本级财政部门 / 自治区归口业务处室"
+    )
+    reason: Required = Field(description="转派原因，至少 10 个字")
+    business_division_id: Id | None = None
+
+    def command(self) -> ReassignQuestion:
+        return ReassignQuestion(self.to, self.reason, self.business_division_id)
 
 
 class AskUserBody(Body):

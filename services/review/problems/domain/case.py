@@ -136,6 +136,8 @@ class ProblemCase:
     answer: dict[str, Any] | None = None
     answers: int = 0
     faq_entry_id: str | None = None
+    # who of the owning desk handles it now (handling.py): {"user_id", "name", "org_id", "at"}
+    assignee: dict[str, Any] | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list)
 

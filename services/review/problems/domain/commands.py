@@ -150,3 +150,19 @@ class AcceptAnswer:
 @dataclass(frozen=True)
 class AskAgain:
     question: str
+
+
+@dataclass(frozen=True)
+class ClaimCase:
+    """认领: a person of the desk that acts takes the case; taking it over from a colleague needs the reason."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReassignQuestion:
+    """转派: the question goes to the desk that must answer it (it_or_support, bureau, business_division)."""
+
+    to: str
+    reason: str
+    business_division_id: str | None = None

@@ -82,6 +82,8 @@ class Step(StrEnum):
     ACCEPT = "accept"
     ASK_AGAIN = "ask_again"
     PROMOTE = "promote"
+    CLAIM = "claim"
+    REASSIGN = "reassign"
 
 
 def _in(*statuses: Status) -> frozenset[Status]:
@@ -122,3 +124,11 @@ FLOWS: dict[str, dict[Step, frozenset[Status]]] = {
         Step.PROMOTE: _in(Status.ANSWERED, Status.CLOSED),
     },
 }
+
+
+# Who handles it now (handling.py): a person of the desk that acts claims the case in any state that waits for
+# staff; a consulting question that reached the wrong desk is reassigned while it waits for its answer.
+STAFF_STATUSES = frozenset(Status) - USER_STATUSES - {Status.CLOSED}
+for _flow in FLOWS.values():
+    _flow[Step.CLAIM] = STAFF_STATUSES & frozenset().union(*_flow.values())
+FLOWS["consulting"][Step.REASSIGN] = _in(Status.AWAITING_ANSWER)

@@ -4,8 +4,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.review.problems.domain import bug, configuration, consulting, data_repair
-from services.review.problems.domain.case import ProblemCase, Someone, Step
+from services.review.problems.domain import bug, configuration, consulting, data_repair, handling
+from services.review.problems.domain.case import ProblemCase, Someone, Step, owner_of
 from services.review.problems.domain.commands import ReplyToQuestion
 from services.review.problems.domain.common import refine, reply
 from services.review.problems.domain.flows import FLOWS
@@ -41,7 +41,8 @@ STEP_FUNCTIONS: dict[tuple[str, Step], Callable[..., None]] = {
     ("consulting", Step.ANSWER): consulting.answer,
     ("consulting", Step.ACCEPT): consulting.accept,
     ("consulting", Step.ASK_AGAIN): consulting.ask_again,
-}
+    ("consulting", Step.REASSIGN): handling.reassign,
+} | {(category, Step.CLAIM): handling.claim for category in FLOWS}
 
 
 def take_step(case: ProblemCase, step: Step, command: Any, *, by: Someone, now: datetime) -> None:
@@ -50,7 +51,10 @@ def take_step(case: ProblemCase, step: Step, command: Any, *, by: Someone, now: 
     if function is None:
         case.require(step)  # raises: not a step of this category
         raise AssertionError(f"{step} has no function for {case.category}")
+    owner_before = owner_of(case)
     function(case, command, by=by, now=now)
+    if owner_of(case) != owner_before:  # another desk acts now: nobody of it has claimed the case yet
+        case.assignee = None
 
 
 def steps_allowed_now(case: ProblemCase) -> list[Step]:
@@ -65,6 +69,7 @@ TURNS: dict[Step, Callable[[ProblemCase, Any], bool]] = {
     Step.ASK_USER: consulting.may_answer,
     Step.ANSWER: consulting.may_answer,
     Step.PROMOTE: lambda case, by: case.faq_entry_id is None,
+    Step.CLAIM: lambda case, by: not handling.is_assigned_to(case, by),
 }
 
 

@@ -31,6 +31,7 @@ from services.review.problems.domain import (
     open_problem_case,
     take_step,
 )
+from services.review.problems.domain.commands import ClaimCase, ReassignQuestion
 from services.review.tests.factories import BIZDIV, CITY, COUNTY, ITDIV, REGION, SUBMITTER_USER, person
 from shared.auth import DUTY_OPERATOR, SUBMITTER
 from shared.events import (
@@ -117,6 +118,8 @@ COMMANDS = {
     Step.ANSWER: AnswerQuestion("在 支付管理 → 直达资金 → 支付进度查询 中查看。", (LINK,)),
     Step.ACCEPT: AcceptAnswer(),
     Step.ASK_AGAIN: AskAgain("菜单里没有这个选项"),
+    Step.CLAIM: ClaimCase(),
+    Step.REASSIGN: ReassignQuestion("business_division", "属于预算业务口径问题，应由业务处室答复", "bd-budget"),
 }
 # Who takes each step in the demo (the reporter is the submitter).
 ACTORS = {
@@ -125,6 +128,7 @@ ACTORS = {
     Step.REVIEW: CITY, Step.ESCALATE: COUNTY, Step.ASK_USER: ITDIV, Step.ANSWER: ITDIV, Step.PROMOTE: ITDIV,
     Step.REPLY: SUBMITTER_USER, Step.CONFIRM: SUBMITTER_USER, Step.VERIFY: SUBMITTER_USER,
     Step.ANSWER_PLAN: SUBMITTER_USER, Step.ACCEPT: SUBMITTER_USER, Step.ASK_AGAIN: SUBMITTER_USER,
+    Step.CLAIM: ITDIV, Step.REASSIGN: ITDIV,
 }  # fmt: skip
 NOT_REPRODUCED = ReproduceProblem(reproduced=False, question="请提供报错截图和操作时间")
 # The steps that bring a new case to each state (data repair: a county unit, reviewed by city then region).

@@ -49,7 +49,7 @@ def offered(case, *names: str) -> dict[str, list[Step]]:
 def test_a_reported_bug_is_the_it_divisions_to_refine_and_nobody_elses() -> None:
     case = in_status("bug", Status.REPORTED)
     assert offered(case, "itdiv", "submitter", "county", "bizdiv", "county2") == {
-        "itdiv": [Step.REFINE],
+        "itdiv": [Step.REFINE, Step.CLAIM],
         "submitter": [],
         "county": [],
         "bizdiv": [],
@@ -65,29 +65,38 @@ def test_the_reporter_confirms_a_reproduced_bug_and_verifies_the_patch() -> None
         "other unit": [],
         "itdiv": [],
     }
-    assert policy.steps_open_to(ITDIV, in_status("bug", Status.READY_FOR_DISPATCH)) == [Step.RELEASE]
+    assert policy.steps_open_to(ITDIV, in_status("bug", Status.READY_FOR_DISPATCH)) == [Step.RELEASE, Step.CLAIM]
     assert policy.steps_open_to(SUBMITTER_USER, in_status("bug", Status.AWAITING_VERIFICATION)) == [Step.VERIFY]
 
 
 def test_a_data_repair_is_reviewed_by_the_league_city_bureau_then_the_region() -> None:
     at_city = in_status("data_repair", Status.AWAITING_CITY_REVIEW)
-    assert offered(at_city, "city", "county", "region") == {"city": [Step.REVIEW], "county": [], "region": []}
+    assert offered(at_city, "city", "county", "region") == {
+        "city": [Step.REVIEW, Step.CLAIM],
+        "county": [],
+        "region": [],
+    }
     at_region = in_status("data_repair", Status.AWAITING_REGION_REVIEW)
-    assert offered(at_region, "city", "region") == {"city": [], "region": [Step.REVIEW]}
+    assert offered(at_region, "city", "region") == {"city": [], "region": [Step.REVIEW, Step.CLAIM]}
 
 
 def test_a_business_question_is_the_bureaus_to_answer_or_escalate_then_the_business_divisions() -> None:
     question = business_question()
     assert offered(question, "county", "itdiv", "bizdiv", "region") == {
-        "county": [Step.ESCALATE, Step.ASK_USER, Step.ANSWER],
-        "itdiv": [],
+        "county": [Step.ESCALATE, Step.ASK_USER, Step.ANSWER, Step.CLAIM, Step.REASSIGN],
+        "itdiv": [],  # it sees the question read-only: the bureau answers it (第七条)
         "bizdiv": [],
         "region": [],
     }
     step(question, (Step.ESCALATE, None, COUNTY))
     assert offered(question, "county", "bizdiv", "treasury") == {
         "county": [],
-        "bizdiv": [Step.ASK_USER, Step.ANSWER],  # escalated to the budget division (bd-budget) by name
+        "bizdiv": [
+            Step.ASK_USER,
+            Step.ANSWER,
+            Step.CLAIM,
+            Step.REASSIGN,
+        ],  # escalated to the budget division (bd-budget) by name
         "treasury": [],
     }
 

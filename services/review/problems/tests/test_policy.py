@@ -38,6 +38,8 @@ RULES = {
     Step.CONFIRM_BUSINESS: {"bizdiv"},
     Step.ANSWER: {"itdiv", "duty"},  # a software-operation question
     Step.ASK_USER: {"itdiv", "duty"},
+    Step.CLAIM: {"itdiv", "duty"},  # the desk that answers it now
+    Step.REASSIGN: {"itdiv", "duty"},
 }
 
 

@@ -17,7 +17,7 @@ from services.review.problems.tests.support import (
     record_call,
     report,
 )
-from tests.support import Api
+from tests.support import Api, eventually
 
 pytestmark = pytest.mark.e2e
 MONTH = "2026-12"  # the business clock of the test stack starts on 1 December 2026
@@ -140,3 +140,58 @@ def test_sla_figures_give_the_2_hour_and_same_day_rates_of_an_organisation(api: 
     assert (
         api.get("review", "/api/problems-sla/figures", as_user="itdiv", params={"month": "2026-13"}).status_code == 422
     )
+
+
+def inbox_of(api: Api, user: str, ticket_id: str) -> list[dict]:
+    items = api.get("notify", "/api/notifications", as_user=user, params={"limit": 200}).json()
+    return [item for item in items if item["ticket_id"] == ticket_id]
+
+
+def test_a_business_question_is_told_to_the_county_bureau_and_answered_there_not_to_the_it_division(api: Api) -> None:
+    """第七条, 第十一条四3: business questions are answered by the reporter's own finance bureau within 2 working
+    hours; the IT division sees the question read-only and is not asked to refine it."""
+    ticket_id = report(api, consulting("项目支出能否跨年度结转使用", "business"))
+    [told] = eventually(lambda: inbox_of(api, "county", ticket_id), timeout=60, what="the county bureau's notification")
+    assert told["title"] == "业务咨询待答复：项目支出能否跨年度结转使用" and "2 个工作小时" in told["body"]
+
+    as_it = case_of(api, ticket_id, as_user="itdiv")
+    assert (as_it["owner_role"], as_it["owner_org_id"], as_it["steps"]) == ("reviewer", "fb-150102", [])
+    assert ticket_id not in {c["_id"] for c in api.get("review", "/api/problem-queue", as_user="itdiv").json()}
+    assert ticket_id not in {c["_id"] for c in api.get("review", "/api/problem-queue", as_user="duty").json()}
+
+    claimed = done(api, "county", ticket_id, "claim")
+    assert claimed["assignee"]["name"] and "claim" not in claimed["steps"] and "answer" in claimed["steps"]
+    answered = done(api, "county", ticket_id, "answer", answer="可以，按结转资金管理办法办理结转。")
+    assert (answered["status"], answered["sla"]["response_state"]) == ("answered", "met")
+    audited(api, ticket_id, "ProblemClaimed", "ProblemAnswered")
+    assert inbox_of(api, "itdiv", ticket_id) == []  # the answer went to the reporter, never to the IT division
+
+
+def test_a_question_sent_to_the_wrong_desk_is_reassigned_with_a_reason_and_its_clock_runs_on(api: Api) -> None:
+    ticket_id = report(api, consulting("结余资金收回的政策依据是什么"))  # marked as software operation
+    before = case_of(api, ticket_id, as_user="duty")
+    assert "reassign" in before["steps"]
+    short = act(api, "duty", ticket_id, "reassign", to="bureau", reason="业务问题")
+    assert short.status_code == 422 and "reason" in short.text
+
+    reason = "这是结余资金的政策口径问题，应由本级财政部门答复"
+    moved = done(api, "duty", ticket_id, "reassign", to="bureau", reason=reason)
+    assert (moved["owner_role"], moved["owner_org_id"]) == ("reviewer", "fb-150102")
+    assert (moved["response_due_at"], moved["resolution_due_at"]) == (
+        before["response_due_at"],
+        before["resolution_due_at"],
+    )
+    assert case_of(api, ticket_id, as_user="duty")["steps"] == []
+    [told] = eventually(
+        lambda: [n for n in inbox_of(api, "county", ticket_id) if n["title"].startswith("转派给您")],
+        timeout=60,
+        what="the county bureau told of the reassignment",
+    )
+    assert reason in told["body"]
+
+    def timeline() -> list[dict] | None:
+        entries = api.get("portal", f"/api/tickets/{ticket_id}/timeline", as_user="submitter").json()["entries"]
+        return [entry for entry in entries if entry["label"] == "转派"] or None
+
+    [entry] = eventually(timeline, what="the reassignment on the timeline")
+    assert reason in entry["detail"]

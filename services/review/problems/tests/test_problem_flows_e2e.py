@@ -151,7 +151,7 @@ def test_data_repair_plan_refused_by_the_user_goes_back_to_planning(api: Api) ->
 
 def test_a_case_offers_each_reader_the_steps_that_are_theirs_now(api: Api) -> None:
     ticket_id = report(api, problem("bug", "指标调整单保存后金额清零", BUG))
-    assert case_of(api, ticket_id, as_user="itdiv")["steps"] == ["refine"]
+    assert case_of(api, ticket_id, as_user="itdiv")["steps"] == ["refine", "claim"]
     assert case_of(api, ticket_id, as_user="submitter")["steps"] == []
     assert case_of(api, ticket_id, as_user="county")["steps"] == []  # reads it (its area), acts on nothing
     only = api.get("review", "/api/problem-ledger", as_user="submitter", params={"ticket_id": ticket_id}).json()
@@ -165,4 +165,4 @@ def test_a_case_offers_each_reader_the_steps_that_are_theirs_now(api: Api) -> No
     queue = api.get("review", "/api/problem-queue", as_user="submitter").json()
     assert next(row for row in queue if row["_id"] == ticket_id)["steps"] == ["confirm"]
     ready = done(api, "submitter", ticket_id, "confirm")
-    assert case_of(api, ticket_id, as_user="itdiv")["steps"] == ["patch-released"] and ready["steps"] == []
+    assert case_of(api, ticket_id, as_user="itdiv")["steps"] == ["patch-released", "claim"] and ready["steps"] == []
