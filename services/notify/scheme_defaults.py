@@ -251,6 +251,18 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             ("Handed to you: problem {ticket_id}", "Handed on by {from_owner}: {reason}"),
         )
     ],
+    # A dissatisfied reporter (1 or 2 stars) is heard by the IT division, which runs the procedure (第十二条).
+    "ProblemRated": [
+        _rule(
+            IT,
+            ["inbox"],
+            "problem",
+            ("问题 {ticket_id} 收到不满意评价（{score} 星）", "评价意见：{comment}"),
+            ("Problem {ticket_id} rated {score} of 5", "Comment: {comment}"),
+            when={"score": score},
+        )
+        for score in (1, 2)
+    ],
     "ProblemRepairReviewed": [
         *_to_desk(
             "reviewer",

@@ -100,6 +100,7 @@ PROBLEM_LABELS = {
     "ProblemQuestionEscalated": "上报自治区业务处室",
     "ProblemClaimed": "认领",
     "ProblemReassigned": "转派",
+    "ProblemRated": "满意度评价",
     "ProblemAnswered": "答复",
     "ProblemFollowUpAsked": "用户追问",
     "ProblemSlaWarning": "即将超时",
@@ -124,6 +125,11 @@ ENTRIES["ProblemReported"] = (
 )
 for _name, _label in PROBLEM_LABELS.items():
     ENTRIES[_name] = (_label, _problem_detail(_label), lambda d: d.get("status"))
+ENTRIES["ProblemRated"] = (
+    "满意度评价",
+    lambda d: f"满意度评价：{d['score']} 星" + (f"，{d['comment']}" if d.get("comment") else ""),
+    lambda d: d.get("status"),
+)
 TIMELINE_EVENTS = tuple(ENTRIES)
 
 

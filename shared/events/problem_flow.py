@@ -210,6 +210,13 @@ class ProblemReassigned(ProblemContext, Event):
     reason: str
 
 
+class ProblemRated(ProblemContext, Event):
+    """The reporter rated how the closed problem was handled (满意度, as government service hotlines ask)."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str = ""
+
+
 class ProblemAnswered(ProblemContext, Event):
     """统一答复 (第十一条四3)."""
 
@@ -293,6 +300,7 @@ PROBLEM_FLOW_EVENTS: tuple[type[Event], ...] = (
     ProblemQuestionEscalated,
     ProblemClaimed,
     ProblemReassigned,
+    ProblemRated,
     ProblemAnswered,
     ProblemFollowUpAsked,
     ProblemSlaWarning,

@@ -115,6 +115,8 @@ def test_dashboard_shows_the_api_figures_and_exports_the_same_numbers_to_xlsx(ui
             pct(sla[month]["consulting"]["two_hour_response_rate"]),
             pct(sla[month]["consulting"]["same_day_response_rate"]),
             pct(sla[month]["consulting"]["same_day_resolution_rate"]),
+            sla[month]["satisfaction"]["average_score"],
+            pct(sla[month]["satisfaction"]["satisfied_rate"]),
         )
         for month in months
     ]
@@ -122,6 +124,46 @@ def test_dashboard_shows_the_api_figures_and_exports_the_same_numbers_to_xlsx(ui
         (row["name"], row["on_time"], row["late"], row["overdue"], row["not_due"], pct(row["rate"]))
         for row in figures["vendors"]
     ]
+
+
+def satisfaction_shown(figures: dict) -> str:
+    return "—" if not figures["rated"] else f"{figures['average_score']:g} 分"
+
+
+def test_journey_a_satisfaction_rating_given_on_a_closed_problem_shows_on_the_dashboard(ui, api: Api) -> None:
+    ticket_id = report_problem(api, consulting("满意度：如何修改单位联系人电话"))
+    act = f"/api/problem-cases/{ticket_id}"
+    eventually(lambda: api.get("review", act, as_user="itdiv").status_code == 200, what="the case opened")
+    answer = {"answer": "在 系统管理 → 单位信息 中修改联系人电话后保存。"}
+    assert api.post("review", f"{act}/answer", as_user="itdiv", json=answer).status_code == 200
+    assert api.post("review", f"{act}/accept", as_user="submitter", json={}).status_code == 200
+
+    unit = ui("submitter")
+    page = unit.open(f"/tickets/{ticket_id}")
+    page.locator("[data-test=step-rate]").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("[data-test=score] .el-rate__item").nth(3).click()  # four stars: 满意
+    expect(dialog.locator("[data-test=score]")).to_contain_text("满意")
+    dialog.get_by_label("评价意见（选填）").fill("答复及时，步骤清楚")
+    dialog.locator("[data-test=step-submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("[data-test=rating]")).to_contain_text("4 星", timeout=20_000)
+    expect(page.locator("[data-test=rating]")).to_contain_text("答复及时，步骤清楚")
+    unit.screenshot("unit-problem-rated")
+
+    month = api.get("review", act, as_user="itdiv").json()["opened_month"]
+    it = ui("itdiv")
+    for _attempt in range(3):  # another test's rating may land while the page loads: compare again
+        expected = sla_figures(api, [month])[month]["satisfaction"]
+        assert expected["rated"] >= 1
+        page = it.open("/dashboard")
+        card = page.locator("[data-test=figure-satisfaction]")
+        expect(card).not_to_have_text("—", timeout=20_000)
+        if card.inner_text() == satisfaction_shown(expected):
+            break
+    else:
+        pytest.fail(f"the dashboard shows {card.inner_text()}, the API {expected}")
+    expect(page.get_by_text(f"{expected['rated']} 条评价")).to_be_visible()
 
 
 def test_sla_board_lists_a_just_reported_problem_with_its_due_time(ui, api: Api) -> None:

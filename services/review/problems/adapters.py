@@ -68,7 +68,10 @@ SELECT category,
     count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' = 'true') AS responded_same_day,
     count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' IS NOT NULL) AS responded_same_day_decided,
     count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' = 'true') AS resolved_same_day,
-    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' IS NOT NULL) AS resolved_same_day_decided
+    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' IS NOT NULL) AS resolved_same_day_decided,
+    count(*) FILTER (WHERE doc->'rating'->>'score' IS NOT NULL) AS rated,
+    coalesce(sum((doc->'rating'->>'score')::int), 0) AS score_sum,
+    count(*) FILTER (WHERE (doc->'rating'->>'score')::int >= 4) AS satisfied
 FROM problem_cases
 WHERE {where}
 GROUP BY category

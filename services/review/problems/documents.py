@@ -70,6 +70,7 @@ def case_state(case: ProblemCase) -> dict[str, Any]:
         "answers": case.answers,
         "faq_entry_id": case.faq_entry_id,
         "assignee": case.assignee,
+        "rating": case.rating,
         "sla": asdict(case.sla),
         "sla_state": case.sla.state,
         "sla_next_check_at": case.sla.next_check_at,
@@ -128,6 +129,7 @@ def case_from_document(doc: dict[str, Any]) -> ProblemCase:
         answers=doc.get("answers", 0),
         faq_entry_id=doc.get("faq_entry_id"),
         assignee=doc.get("assignee"),
+        rating=doc.get("rating"),
         version=doc["version"],
     )
 

@@ -40,6 +40,7 @@ from services.review.problems.schemas import (
     FaqBody,
     PlanAnswerBody,
     PromoteBody,
+    RateBody,
     ReassignBody,
     RefineBody,
     ReleaseBody,
@@ -87,6 +88,7 @@ STEPS: list[tuple[str, Step, type[BaseModel], str]] = [
         ClaimBody,
         "认领 — a person of the desk that acts; taking over needs a reason",
     ),
+    ("rate", Step.RATE, RateBody, "满意度评价 — the reporter, once the case is closed: 1 to 5 and a comment"),
     (
         "reassign",
         Step.REASSIGN,

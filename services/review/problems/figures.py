@@ -1,7 +1,7 @@
 """SLA figures per organisation and month (第十一条四: 2小时内回应, 当日响应率, 当日办结率), from the clocks stored
 on each case (the per-case fields are decided when a case is answered, closed, or found past due by the
-periodic check). The database counts them per category (ProblemCaseRepository.sla_counts); the rates are
-worked out here."""
+periodic check), and how satisfied the reporters were with the closed ones (满意度). The database counts them
+per category (ProblemCaseRepository.sla_counts); the rates are worked out here."""
 
 import re
 from typing import Any
@@ -37,7 +37,9 @@ def figures(counted: dict[str, dict[str, int]]) -> dict:
     """
     by_category = {category: {key: int(row.get(key, 0)) for key in _COUNTERS} for category, row in counted.items()}
     consulting = by_category.get("consulting", dict.fromkeys(_COUNTERS, 0))
+    every = {key: sum(counts[key] for counts in by_category.values()) for key in _COUNTERS}
     return {
+        "satisfaction": satisfaction(every),
         "consulting": {
             "reported": consulting["reported"],
             "two_hour_response_rate": rate(consulting["response_met"], consulting["response_decided"]),
@@ -50,9 +52,20 @@ def figures(counted: dict[str, dict[str, int]]) -> dict:
                 **counts,
                 "response_rate": rate(counts["response_met"], counts["response_decided"]),
                 "resolution_rate": rate(counts["resolution_met"], counts["resolution_decided"]),
+                "satisfaction": satisfaction(counts),
             }
             for category, counts in sorted(by_category.items())
         },
+    }
+
+
+def satisfaction(counts: dict[str, int]) -> dict[str, Any]:
+    """满意度: how many closed cases their reporters rated, the average of 1–5 stars, and the share of 4 or 5."""
+    rated = counts["rated"]
+    return {
+        "rated": rated,
+        "average_score": round(counts["score_sum"] / rated, 2) if rated else None,
+        "satisfied_rate": rate(counts["satisfied"], rated),
     }
 
 
@@ -66,4 +79,7 @@ _COUNTERS = (
     "responded_same_day_decided",
     "resolved_same_day",
     "resolved_same_day_decided",
+    "rated",
+    "score_sum",
+    "satisfied",
 )

@@ -20,7 +20,7 @@ from shared.errors import Forbidden
 
 HANDLING_STEPS = {Step.CLAIM, Step.REASSIGN, Step.PROMOTE}
 IT_STEPS = {Step.REFINE, Step.REPRODUCE, Step.RELEASE, Step.CONFIGURE, Step.PLAN, Step.BACK_UP, Step.REPAIR}
-REPORTER_STEPS = {Step.REPLY, Step.CONFIRM, Step.VERIFY, Step.ANSWER_PLAN, Step.ACCEPT, Step.ASK_AGAIN}
+REPORTER_STEPS = {Step.REPLY, Step.CONFIRM, Step.VERIFY, Step.ANSWER_PLAN, Step.ACCEPT, Step.ASK_AGAIN, Step.RATE}
 ANSWERER_ROLES = {
     "it_or_support": ((IT_DIVISION, DUTY_OPERATOR), "信息化处或技术支持服务团队"),
     "bureau": ((REVIEWER,), "本级财政部门"),

@@ -30,7 +30,7 @@ from services.review.problems.domain import (
     ReviewRepair,
     VerifyResult,
 )
-from services.review.problems.domain.commands import ClaimCase, ReassignQuestion
+from services.review.problems.domain.commands import ClaimCase, RateService, ReassignQuestion
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -192,6 +192,14 @@ class ClaimBody(Body):
 
     def command(self) -> ClaimCase:
         return ClaimCase(self.reason)
+
+
+class RateBody(Body):
+    score: int = Field(ge=1, le=5, description="满意度：1 非常不满意 … 5 非常满意")
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+    def command(self) -> RateService:
+        return RateService(self.score, self.comment)
 
 
 class ReassignBody(Body):

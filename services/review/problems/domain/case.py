@@ -138,6 +138,8 @@ class ProblemCase:
     faq_entry_id: str | None = None
     # who of the owning desk handles it now (handling.py): {"user_id", "name", "org_id", "at"}
     assignee: dict[str, Any] | None = None
+    # the reporter's satisfaction once closed (满意度): {"score": 1–5, "comment", "at", "by"}
+    rating: dict[str, Any] | None = None
     version: int = 0
     events: list[Event] = field(default_factory=list)
 

@@ -160,6 +160,14 @@ class ClaimCase:
 
 
 @dataclass(frozen=True)
+class RateService:
+    """满意度评价: 1 (very dissatisfied) to 5 (very satisfied), with an optional comment."""
+
+    score: int
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class ReassignQuestion:
     """转派: the question goes to the desk that must answer it (it_or_support, bureau, business_division)."""
 

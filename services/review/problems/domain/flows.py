@@ -84,6 +84,7 @@ class Step(StrEnum):
     PROMOTE = "promote"
     CLAIM = "claim"
     REASSIGN = "reassign"
+    RATE = "rate"
 
 
 def _in(*statuses: Status) -> frozenset[Status]:
@@ -131,4 +132,5 @@ FLOWS: dict[str, dict[Step, frozenset[Status]]] = {
 STAFF_STATUSES = frozenset(Status) - USER_STATUSES - {Status.CLOSED}
 for _flow in FLOWS.values():
     _flow[Step.CLAIM] = STAFF_STATUSES & frozenset().union(*_flow.values())
+    _flow[Step.RATE] = _in(Status.CLOSED)  # 满意度: the reporter rates the service once it is closed
 FLOWS["consulting"][Step.REASSIGN] = _in(Status.AWAITING_ANSWER)

@@ -1,4 +1,5 @@
-"""Who handles a case now: claim (认领) and reassign (转派), each with its reason in the history.
+"""Who handles a case now — claim (认领) and reassign (转派), each with its reason in the history — and how
+satisfied its reporter was once it is closed (满意度评价).
 
 第十一条 names the desk that acts on each step (the IT division, the support team, the reporter's finance
 bureau, a business division). A person of that desk claims the case, so colleagues see it is taken; taking it
@@ -10,12 +11,12 @@ Neither restarts an SLA clock: the 2-hour response and same-day resolution run f
 from datetime import datetime
 
 from services.review.problems.domain.case import Answerer, ProblemCase, Someone, Step, answerer_owner, owner_of
-from services.review.problems.domain.commands import ClaimCase, ReassignQuestion
+from services.review.problems.domain.commands import ClaimCase, RateService, ReassignQuestion
 from services.review.problems.domain.common import DETAILED_REASON_MIN, REASON_MIN, required_text
 from services.review.problems.domain.configuration import BUSINESS_DIVISION_IDS
 from services.review.problems.domain.errors import IllegalTransition, InvalidCommand
 from services.review.problems.domain.opening import first_answerer
-from shared.events import ProblemClaimed, ProblemReassigned
+from shared.events import ProblemClaimed, ProblemRated, ProblemReassigned
 from shared.orgtree import REGION_CODE
 
 REASSIGN_TARGETS = ("it_or_support", "bureau", "business_division")
@@ -96,3 +97,22 @@ def _answerer(case: ProblemCase, command: ReassignQuestion) -> Answerer:
     if division is not None and division not in BUSINESS_DIVISION_IDS:
         raise InvalidCommand("unknown_business_division", f"未知的业务处室 {division}", field="business_division_id")
     return Answerer("business_division", org_id=division)
+
+
+SCORES = range(1, 6)
+COMMENT_MAX = 500
+
+
+def rate(case: ProblemCase, command: RateService, *, by: Someone, now: datetime) -> None:
+    """满意度评价: once the case is closed, its reporter rates the handling once (1–5, a comment if they like)."""
+    case.require(Step.RATE)
+    if case.rating is not None:
+        raise IllegalTransition("already_rated", f"问题 {case.ticket_id} 已评价 (already rated)")
+    if command.score not in SCORES:
+        raise InvalidCommand("invalid_score", "满意度须为 1 至 5 星 (score must be 1 to 5)", field="score")
+    comment = command.comment.strip()
+    if len(comment) > COMMENT_MAX:
+        raise InvalidCommand("too_long", f"评价意见不能超过 {COMMENT_MAX} 个字", field="comment")
+    case.rating = {"score": command.score, "comment": comment, "at": now.isoformat(), "by": by.user_id}
+    case.move(case.status, "rated", by, now, note=f"{command.score} 星" + (f"：{comment}" if comment else ""))
+    case.emit(ProblemRated, score=command.score, comment=comment)

@@ -17,32 +17,36 @@ def reply_to_question(case: ProblemCase, command: ReplyToQuestion, *, by: Someon
     reply(case, command.reply, by, now)
 
 
-STEP_FUNCTIONS: dict[tuple[str, Step], Callable[..., None]] = {
-    ("bug", Step.REFINE): refine,
-    ("bug", Step.REPRODUCE): bug.reproduce,
-    ("bug", Step.REPLY): reply_to_question,
-    ("bug", Step.CONFIRM): bug.confirm,
-    ("bug", Step.RELEASE): bug.release,
-    ("bug", Step.VERIFY): bug.verify_fix,
-    ("configuration", Step.REFINE): refine,
-    ("configuration", Step.CHECK_COMPLIANCE): configuration.check_compliance,
-    ("configuration", Step.CONFIGURE): configuration.configure,
-    ("configuration", Step.VERIFY): configuration.verify_configuration,
-    ("data_repair", Step.REVIEW): data_repair.review,
-    ("data_repair", Step.CONFIRM_BUSINESS): data_repair.confirm_for_business,
-    ("data_repair", Step.PLAN): data_repair.plan,
-    ("data_repair", Step.ANSWER_PLAN): data_repair.answer_plan,
-    ("data_repair", Step.BACK_UP): data_repair.back_up,
-    ("data_repair", Step.REPAIR): data_repair.repair,
-    ("data_repair", Step.VERIFY): data_repair.verify_repair,
-    ("consulting", Step.ESCALATE): consulting.escalate,
-    ("consulting", Step.ASK_USER): consulting.ask,
-    ("consulting", Step.REPLY): reply_to_question,
-    ("consulting", Step.ANSWER): consulting.answer,
-    ("consulting", Step.ACCEPT): consulting.accept,
-    ("consulting", Step.ASK_AGAIN): consulting.ask_again,
-    ("consulting", Step.REASSIGN): handling.reassign,
-} | {(category, Step.CLAIM): handling.claim for category in FLOWS}
+STEP_FUNCTIONS: dict[tuple[str, Step], Callable[..., None]] = (
+    {
+        ("bug", Step.REFINE): refine,
+        ("bug", Step.REPRODUCE): bug.reproduce,
+        ("bug", Step.REPLY): reply_to_question,
+        ("bug", Step.CONFIRM): bug.confirm,
+        ("bug", Step.RELEASE): bug.release,
+        ("bug", Step.VERIFY): bug.verify_fix,
+        ("configuration", Step.REFINE): refine,
+        ("configuration", Step.CHECK_COMPLIANCE): configuration.check_compliance,
+        ("configuration", Step.CONFIGURE): configuration.configure,
+        ("configuration", Step.VERIFY): configuration.verify_configuration,
+        ("data_repair", Step.REVIEW): data_repair.review,
+        ("data_repair", Step.CONFIRM_BUSINESS): data_repair.confirm_for_business,
+        ("data_repair", Step.PLAN): data_repair.plan,
+        ("data_repair", Step.ANSWER_PLAN): data_repair.answer_plan,
+        ("data_repair", Step.BACK_UP): data_repair.back_up,
+        ("data_repair", Step.REPAIR): data_repair.repair,
+        ("data_repair", Step.VERIFY): data_repair.verify_repair,
+        ("consulting", Step.ESCALATE): consulting.escalate,
+        ("consulting", Step.ASK_USER): consulting.ask,
+        ("consulting", Step.REPLY): reply_to_question,
+        ("consulting", Step.ANSWER): consulting.answer,
+        ("consulting", Step.ACCEPT): consulting.accept,
+        ("consulting", Step.ASK_AGAIN): consulting.ask_again,
+        ("consulting", Step.REASSIGN): handling.reassign,
+    }
+    | {(category, Step.CLAIM): handling.claim for category in FLOWS}
+    | {(category, Step.RATE): handling.rate for category in FLOWS}
+)
 
 
 def take_step(case: ProblemCase, step: Step, command: Any, *, by: Someone, now: datetime) -> None:
@@ -70,6 +74,7 @@ TURNS: dict[Step, Callable[[ProblemCase, Any], bool]] = {
     Step.ANSWER: consulting.may_answer,
     Step.PROMOTE: lambda case, by: case.faq_entry_id is None,
     Step.CLAIM: lambda case, by: not handling.is_assigned_to(case, by),
+    Step.RATE: lambda case, by: case.rating is None,
 }
 
 

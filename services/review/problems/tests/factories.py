@@ -31,7 +31,7 @@ from services.review.problems.domain import (
     open_problem_case,
     take_step,
 )
-from services.review.problems.domain.commands import ClaimCase, ReassignQuestion
+from services.review.problems.domain.commands import ClaimCase, RateService, ReassignQuestion
 from services.review.tests.factories import BIZDIV, CITY, COUNTY, ITDIV, REGION, SUBMITTER_USER, person
 from shared.auth import DUTY_OPERATOR, SUBMITTER
 from shared.events import (
@@ -119,6 +119,7 @@ COMMANDS = {
     Step.ACCEPT: AcceptAnswer(),
     Step.ASK_AGAIN: AskAgain("菜单里没有这个选项"),
     Step.CLAIM: ClaimCase(),
+    Step.RATE: RateService(5, "答复及时、清楚"),
     Step.REASSIGN: ReassignQuestion("business_division", "属于预算业务口径问题，应由业务处室答复", "bd-budget"),
 }
 # Who takes each step in the demo (the reporter is the submitter).
@@ -128,7 +129,7 @@ ACTORS = {
     Step.REVIEW: CITY, Step.ESCALATE: COUNTY, Step.ASK_USER: ITDIV, Step.ANSWER: ITDIV, Step.PROMOTE: ITDIV,
     Step.REPLY: SUBMITTER_USER, Step.CONFIRM: SUBMITTER_USER, Step.VERIFY: SUBMITTER_USER,
     Step.ANSWER_PLAN: SUBMITTER_USER, Step.ACCEPT: SUBMITTER_USER, Step.ASK_AGAIN: SUBMITTER_USER,
-    Step.CLAIM: ITDIV, Step.REASSIGN: ITDIV,
+    Step.CLAIM: ITDIV, Step.REASSIGN: ITDIV, Step.RATE: SUBMITTER_USER,
 }  # fmt: skip
 NOT_REPRODUCED = ReproduceProblem(reproduced=False, question="请提供报错截图和操作时间")
 # The steps that bring a new case to each state (data repair: a county unit, reviewed by city then region).

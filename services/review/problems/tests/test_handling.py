@@ -8,14 +8,21 @@ from datetime import timedelta
 import pytest
 
 from services.review.problems import policy
-from services.review.problems.domain import Status, Step, take_step
-from services.review.problems.domain.commands import ClaimCase, EscalateQuestion, ReassignQuestion
+from services.review.problems.domain import ProblemCase, Status, Step, take_step
+from services.review.problems.domain.commands import (
+    AcceptAnswer,
+    AnswerQuestion,
+    ClaimCase,
+    EscalateQuestion,
+    RateService,
+    ReassignQuestion,
+)
 from services.review.problems.domain.errors import IllegalTransition, InvalidCommand
 from services.review.problems.tests.factories import DUTY, NOW, business_question, opened
-from services.review.tests.factories import BIZDIV, COUNTY, ITDIV, person
+from services.review.tests.factories import BIZDIV, COUNTY, ITDIV, SUBMITTER_USER, person
 from shared.auth import REVIEWER
 from shared.errors import Forbidden
-from shared.events import ProblemReassigned
+from shared.events import ProblemRated, ProblemReassigned
 
 COUNTY_COLLEAGUE = person("county-b", "fb-150102", "finance_bureau", "150102", [REVIEWER])
 LATER = NOW + timedelta(minutes=20)
@@ -117,3 +124,43 @@ def test_escalating_a_claimed_question_leaves_it_unclaimed_for_the_business_divi
 def test_a_case_waiting_for_its_reporter_cannot_be_claimed() -> None:
     question = replace(business_question(), status=Status.WAITING_FOR_USER)
     assert Step.CLAIM not in policy.steps_open_to(COUNTY, question)
+
+
+def closed_question() -> ProblemCase:
+    question = opened("consulting")
+    take_step(question, Step.ANSWER, AnswerQuestion("在 指标管理 → 指标查询 中查看。"), by=ITDIV, now=NOW)
+    take_step(question, Step.ACCEPT, AcceptAnswer(), by=SUBMITTER_USER, now=LATER)
+    question.events.clear()
+    return question
+
+
+def test_the_reporter_rates_a_closed_problem_once_with_a_comment() -> None:
+    question = closed_question()
+    assert policy.steps_open_to(SUBMITTER_USER, question) == [Step.RATE]
+    assert Step.RATE not in policy.steps_open_to(ITDIV, question)  # only the reporter says how it was handled
+
+    take_step(question, Step.RATE, RateService(4, "答复清楚，略慢"), by=SUBMITTER_USER, now=LATER)
+    assert (question.rating["score"], question.rating["comment"], question.status) == (
+        4,
+        "答复清楚，略慢",
+        Status.CLOSED,
+    )
+    [rated] = question.events
+    assert isinstance(rated, ProblemRated) and (rated.score, rated.comment) == (4, "答复清楚，略慢")
+    assert policy.steps_open_to(SUBMITTER_USER, question) == []
+    with pytest.raises(IllegalTransition):
+        take_step(question, Step.RATE, RateService(1), by=SUBMITTER_USER, now=LATER)
+    assert question.rating["score"] == 4
+
+
+@pytest.mark.parametrize("score", [0, 6, -1])
+def test_a_rating_outside_one_to_five_stars_is_refused(score: int) -> None:
+    question = closed_question()
+    with pytest.raises(InvalidCommand) as refused:
+        take_step(question, Step.RATE, RateService(score), by=SUBMITTER_USER, now=LATER)
+    assert refused.value.field == "score" and question.rating is None
+
+
+def test_an_open_problem_cannot_be_rated_yet() -> None:
+    with pytest.raises(IllegalTransition):
+        take_step(business_question(), Step.RATE, RateService(5), by=SUBMITTER_USER, now=NOW)

@@ -31,7 +31,9 @@ RULES = {
         [Step.REFINE, Step.REPRODUCE, Step.RELEASE, Step.CONFIGURE, Step.PLAN, Step.BACK_UP, Step.REPAIR, Step.PROMOTE],
         IT_ONLY,
     ),
-    **dict.fromkeys([Step.REPLY, Step.CONFIRM, Step.VERIFY, Step.ANSWER_PLAN, Step.ACCEPT, Step.ASK_AGAIN], REPORTER),
+    **dict.fromkeys(
+        [Step.REPLY, Step.CONFIRM, Step.VERIFY, Step.ANSWER_PLAN, Step.ACCEPT, Step.ASK_AGAIN, Step.RATE], REPORTER
+    ),
     Step.CHECK_COMPLIANCE: {"itdiv", "bizdiv"},
     Step.REVIEW: REVIEWERS,
     Step.ESCALATE: REVIEWERS,

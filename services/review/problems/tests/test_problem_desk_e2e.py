@@ -195,3 +195,31 @@ def test_a_question_sent_to_the_wrong_desk_is_reassigned_with_a_reason_and_its_c
 
     [entry] = eventually(timeline, what="the reassignment on the timeline")
     assert reason in entry["detail"]
+
+
+def test_a_rating_of_a_closed_problem_counts_in_the_months_satisfaction_and_a_poor_one_reaches_the_it_division(
+    api: Api,
+) -> None:
+    def satisfaction() -> dict:
+        params = {"month": MONTH, "org": "bu-150102-01"}
+        return api.get("review", "/api/problems-sla/figures", as_user="itdiv", params=params).json()["satisfaction"]
+
+    ticket_id = report(api, consulting("如何打印单位零余额账户对账单"))
+    done(api, "itdiv", ticket_id, "answer", answer="在 账户管理 → 对账单 中选择月份后打印。")
+    done(api, "submitter", ticket_id, "accept")
+    before = satisfaction()
+    assert act(api, "submitter", ticket_id, "rate", score=6).status_code == 422
+    assert act(api, "itdiv", ticket_id, "rate", score=5).status_code == 403
+
+    rated = done(api, "submitter", ticket_id, "rate", score=2, comment="答复太简单，没有说明打印格式")
+    assert (rated["rating"]["score"], rated["steps"]) == (2, [])
+    assert act(api, "submitter", ticket_id, "rate", score=5).status_code == 409
+    after = satisfaction()
+    assert after["rated"] == before["rated"] + 1
+    total_before = (before["average_score"] or 0) * before["rated"]
+    assert after["average_score"] == pytest.approx((total_before + 2) / after["rated"], abs=0.01)
+    title = f"问题 {ticket_id} 收到不满意评价（2 星）"
+    [poor] = eventually(
+        lambda: [n for n in inbox_of(api, "itdiv", ticket_id) if n["title"] == title], timeout=60, what="IT told"
+    )
+    assert "打印格式" in poor["body"]
