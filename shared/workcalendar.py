@@ -4,9 +4,12 @@ Pure and I/O-free: every instant comes from the caller; nothing here reads the c
 
 - Working days follow the State Council's arrangement as published by the `chinese_calendar` package,
   including adjusted workdays (调休), with an administrator's override table (`DayOverride`) on top.
-- For a year the package does not know (1.11 stops at 2026), Monday to Friday are assumed working days and
-  the answer is marked as an assumption, so the UI can warn administrators until the year's official
-  arrangement is entered as overrides (see docs/decisions/0003-official-calendar.md).
+- For a year the package does not know (1.11 stops at 2026), the statutory public holidays are still known:
+  they are fixed by law (全国年节及纪念日放假办法: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆) before the State
+  Council publishes the year's arrangement, and the `holidays` package computes them. Those days are off;
+  the other days are assumed Monday to Friday, and the answer is marked as an assumption, so the UI warns
+  administrators until the year's official arrangement (its 调休 days) is entered as overrides (see
+  docs/decisions/0003-official-calendar.md).
 - `SubmissionWindow`: requirements are collected in the first 3 working days of each month (第五条).
 - Working time (9:00–12:00 and 13:30–17:30 Asia/Shanghai unless configured otherwise) for the consulting
   SLA: respond within 2 hours, 100% same-day response and resolution (第十一条四).
@@ -17,10 +20,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+import holidays
 
 Interval = tuple[dt.datetime, dt.datetime]
 
@@ -45,6 +50,16 @@ def _official_is_workday(day: dt.date) -> bool | None:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
         return None
+
+
+def _statutory_holiday(day: dt.date) -> bool:
+    """A public holiday fixed by law, without the State Council's adjustments (no 调休, no bridging days)."""
+    return day in _statutory_holidays(day.year)
+
+
+@lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.China(years=year, observed=False))
 
 
 def _require_aware(value: dt.datetime, name: str) -> None:
@@ -101,11 +116,14 @@ class WorkCalendar:
     # Working days ---------------------------------------------------------------------------------
 
     def is_workday(self, day: dt.date) -> bool:
-        """Override first, then the official calendar (holidays and 调休), else Monday–Friday (assumed)."""
+        """Override first, then the official calendar (holidays and 调休), else the statutory holidays off and
+        Monday–Friday (assumed)."""
         if day in self._overrides:
             return self._overrides[day].is_workday
         official = _official_is_workday(day)
-        return official if official is not None else day.weekday() < 5
+        if official is not None:
+            return official
+        return day.weekday() < 5 and not _statutory_holiday(day)
 
     def is_assumed(self, day: dt.date) -> bool:
         """True when `is_workday(day)` is a Monday–Friday guess: no override and no published arrangement."""
@@ -126,9 +144,11 @@ class WorkCalendar:
             days = self.assumed_days(max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31)))
             start, end = days[0].isoformat(), days[-1].isoformat()
             messages.append(
-                f"{year} 年法定节假日安排未录入，按周一至周五推定（{start} 至 {end} 中 {len(days)} 天）。"
-                f" / The official {year} public-holiday arrangement has not been entered;"
-                f" Monday to Friday are assumed to be working days ({len(days)} days from {start} to {end})."
+                f"{year} 年国务院节假日安排未录入，除法定节假日外按周一至周五推定"
+                f"（{start} 至 {end} 中 {len(days)} 天），调休以录入的官方安排为准。"
+                f" / The official {year} public-holiday arrangement has not been entered; apart from the statutory"
+                f" holidays, Monday to Friday are assumed to be working days ({len(days)} days from {start} to"
+                f" {end}) until the official adjustments are entered."
             )
         return messages
 

@@ -14,7 +14,7 @@ from services.intake.attachments import MAX_BYTES
 from services.intake.directory import OrganisationDirectory, when_organisation_changed_keep_it
 from services.intake.handlers import Intake
 from services.intake.schemas import RequirementCreate
-from services.intake.window import corrections_in_force, window_status
+from services.intake.window import corrections_in_force, window_of_month, window_status
 from shared.auth import CurrentUser
 from shared.errors import InvalidInput
 from shared.runtime import Runtime
@@ -134,8 +134,15 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         return Response(content, media_type=description["media_type"], headers=headers)
 
     @router.get("/submission-window", tags=["calendar"])
-    async def submission_window(_: CurrentUser) -> dict:
-        """Whether requirements can be submitted now, the window's days, and calendar warnings (第五条)."""
+    async def submission_window(
+        _: CurrentUser,
+        month: Annotated[str | None, Query(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", description="YYYY-MM")] = None,
+    ) -> dict:
+        """Whether requirements can be submitted now, the window's days, and calendar warnings (第五条).
+        With `month`: that month's window days and warnings (planning ahead)."""
+        if month:
+            year, number = (int(part) for part in month.split("-"))
+            return await window_of_month(intake.calendar, intake.clock.now(), year, number)
         return await window_status(intake.calendar, intake.clock.now())
 
     @router.post("/submission-windows", tags=["calendar"], status_code=status.HTTP_201_CREATED)

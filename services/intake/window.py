@@ -31,6 +31,18 @@ async def check_window(store: CalendarStore, at: datetime) -> WindowCheck:
     return WindowCheck(open=window.is_open(at, extra), next_opening=window.next_opening(at))
 
 
+async def window_of_month(store: CalendarStore, at: datetime, year: int, month: int) -> dict:
+    """A coming (or past) month's window days, for planning: the same calendar as for today, and the
+    warning that those days are assumed until the year's official arrangement is entered."""
+    calendar = await current_calendar(store, at)
+    days = SubmissionWindow(calendar).window_days(year, month)
+    return {
+        "month": f"{year:04d}-{month:02d}",
+        "window_days": days,
+        "warnings": calendar.warnings_for(days[0], days[-1]),
+    }
+
+
 async def window_status(store: CalendarStore, at: datetime) -> dict:
     """What the UI shows: open or not, this or the next window's days, and calendar warnings."""
     calendar = await current_calendar(store, at)

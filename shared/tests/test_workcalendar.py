@@ -42,11 +42,16 @@ def test_adjusted_weekend_workdays_2026_are_workdays():
     assert not calendar.is_workday(d(2026, 10, 11))  # the Sunday after stays a rest day
 
 
-def test_2027_falls_back_to_monday_to_friday_and_says_so():
+def test_2027_keeps_the_statutory_holidays_and_assumes_monday_to_friday_for_the_rest_and_says_so():
+    """The State Council's 2027 arrangement is not known yet, but the statutory holidays are fixed by law:
+    New Year's Day (Friday 1 January 2027) is off, the Monday after is a working day, both assumed."""
     calendar = WorkCalendar()
-    assert calendar.is_workday(d(2027, 1, 1))  # a Friday; the official arrangement is not known yet
+    assert not calendar.is_workday(d(2027, 1, 1))
     assert not calendar.is_workday(d(2027, 1, 2))
-    assert calendar.is_assumed(d(2027, 1, 1))
+    assert calendar.is_workday(d(2027, 1, 4))
+    assert not calendar.is_workday(d(2027, 2, 8))  # 春节 (the fourth statutory day), a Monday
+    assert not calendar.is_workday(d(2027, 10, 1))  # 国庆
+    assert calendar.is_assumed(d(2027, 1, 1)) and calendar.is_assumed(d(2027, 1, 4))
     assert calendar.assumed_years(d(2026, 12, 1), d(2027, 1, 31)) == [2027]
     assert calendar.assumed_days(d(2026, 12, 30), d(2027, 1, 2)) == [d(2027, 1, 1), d(2027, 1, 2)]
 
@@ -54,7 +59,7 @@ def test_2027_falls_back_to_monday_to_friday_and_says_so():
 def test_warnings_name_the_assumed_year_in_chinese_and_english():
     calendar = WorkCalendar()
     [warning] = calendar.warnings_for(d(2026, 12, 1), d(2027, 1, 31))
-    assert "2027 年法定节假日安排未录入，按周一至周五推定" in warning
+    assert "2027 年国务院节假日安排未录入" in warning and "调休以录入的官方安排为准" in warning
     assert "2027-01-01 至 2027-01-31 中 31 天" in warning
     assert "The official 2027 public-holiday arrangement has not been entered" in warning
     assert calendar.warnings_for(d(2026, 1, 1), d(2026, 12, 31)) == []
@@ -105,19 +110,22 @@ def test_a_holiday_pushes_the_window():
     assert window.window_days(2026, 1) == [d(2026, 1, 4), d(2026, 1, 5), d(2026, 1, 6)]  # 4th: Sunday
 
 
-def test_january_2027_window_is_assumed_until_the_arrangement_is_entered():
+def test_the_january_2027_window_opens_on_the_4th_without_any_correction_and_warns():
+    """第五条: the first 3 working days; New Year's Day (statutory) is not one of them, whatever the
+    State Council's arrangement will be, and the days are marked assumed until it is entered."""
     calendar = WorkCalendar()
     window = SubmissionWindow(calendar)
     days = window.window_days(2027, 1)
-    assert days == [d(2027, 1, 1), d(2027, 1, 4), d(2027, 1, 5)]
+    assert days == [d(2027, 1, 4), d(2027, 1, 5), d(2027, 1, 6)]
+    assert not window.is_open(at(2027, 1, 1, 10))
     assert calendar.warnings_for(days[0], days[-1])
 
 
 def test_an_override_moves_the_2027_window():
-    window = SubmissionWindow(WorkCalendar([DayOverride(d(2027, 1, 1), False, "元旦")]))
-    assert window.window_days(2027, 1) == [d(2027, 1, 4), d(2027, 1, 5), d(2027, 1, 6)]
-    assert not window.is_open(at(2027, 1, 1, 10))
-    assert window.is_open(at(2027, 1, 6, 23, 59))
+    window = SubmissionWindow(WorkCalendar([DayOverride(d(2027, 1, 4), False, "假设的调休休息日")]))
+    assert window.window_days(2027, 1) == [d(2027, 1, 5), d(2027, 1, 6), d(2027, 1, 7)]
+    assert not window.is_open(at(2027, 1, 4, 10))
+    assert window.is_open(at(2027, 1, 7, 23, 59))
 
 
 def test_window_is_open_all_day_in_shanghai_time():
@@ -144,7 +152,7 @@ def test_next_opening_and_current_or_next_window():
     window = SubmissionWindow(WorkCalendar())
     assert window.next_opening(at(2026, 10, 3, 12)) == d(2026, 10, 8)  # not yet started this month
     assert window.next_opening(at(2026, 10, 8, 12)) == d(2026, 11, 2)  # open now: the next one
-    assert window.next_opening(at(2026, 12, 20)) == d(2027, 1, 1)  # assumed
+    assert window.next_opening(at(2026, 12, 20)) == d(2027, 1, 4)  # assumed: 1 January is a statutory holiday
     assert window.current_or_next_window(at(2026, 10, 3)) == [d(2026, 10, 8), d(2026, 10, 9), d(2026, 10, 10)]
     assert window.current_or_next_window(at(2026, 10, 10, 18)) == [d(2026, 10, 8), d(2026, 10, 9), d(2026, 10, 10)]
     assert window.current_or_next_window(at(2026, 10, 11)) == [d(2026, 11, 2), d(2026, 11, 3), d(2026, 11, 4)]

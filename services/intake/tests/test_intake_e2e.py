@@ -148,3 +148,16 @@ def test_attachment_type_is_checked_by_content(api: Api) -> None:
     assert download.content == PNG and download.headers["x-content-type-options"] == "nosniff"
     assert api.get("intake", f"{path}/{screenshot.json()['id']}", as_user="county2").status_code == 404
     assert api.post("intake", path, as_user="county", files={"file": ("x.png", PNG, "image/png")}).status_code == 403
+
+
+def test_the_january_2027_window_is_the_4th_to_the_6th_without_any_correction_and_warns(api: Api) -> None:
+    """第五条 with the statutory holidays (New Year's Day, Friday 1 January 2027) off before the State Council's
+    2027 arrangement is entered, and a warning until it is."""
+    planned = api.get("intake", "/api/submission-window", as_user="submitter", params={"month": "2027-01"})
+    assert planned.status_code == 200, planned.text
+    body = planned.json()
+    assert body["window_days"] == ["2027-01-04", "2027-01-05", "2027-01-06"]
+    assert any("2027 年国务院节假日安排未录入" in warning for warning in body["warnings"])
+    assert (
+        api.get("intake", "/api/submission-window", as_user="submitter", params={"month": "2027-13"}).status_code == 422
+    )

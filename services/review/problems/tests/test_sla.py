@@ -137,12 +137,13 @@ def test_a_ticket_recorded_after_hours_is_due_the_next_working_day() -> None:
 
 
 def test_the_regions_calendar_correction_moves_the_clocks() -> None:
-    # chinese_calendar 1.11 does not know 2027: until corrected, New Year's Day (a Friday) is assumed working.
-    corrected = WorkCalendar([DayOverride(date(2027, 1, 1), False, "元旦")])
+    # chinese_calendar 1.11 does not know 2027: New Year's Day (statutory) is off, the weekend after assumed off;
+    # the region enters a 调休 working Saturday and the clock counts it.
+    corrected = WorkCalendar([DayOverride(date(2027, 1, 2), True, "调休上班")])
     assumed = opened("consulting", at=at("2026-12-31", "17:00"))
     case = opened("consulting", at=at("2026-12-31", "17:00"), calendar=corrected)
-    assert assumed.sla.response_due_at == at("2027-01-01", "10:30")
-    assert case.sla.response_due_at == at("2027-01-04", "10:30")
+    assert assumed.sla.response_due_at == at("2027-01-04", "10:30")
+    assert case.sla.response_due_at == at("2027-01-02", "10:30")
 
 
 def test_a_late_answer_by_a_county_bureau_is_escalated_to_its_league_city_bureau() -> None:
