@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.dispatch import handlers, queries
 from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
 from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportProgress, VerifyDelivery
+from services.dispatch.domain.work_orders import proposed_delivery
 from shared.auth import CurrentUser
 from shared.clock import Clock
+from shared.workcalendar import WorkCalendar
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
@@ -94,6 +96,20 @@ def build_router(cases: DispatchCaseRepository, releases: ReleaseRepository, clo
         return await queries.list_work_orders(
             user, cases=cases, clock=clock, status=stage, overdue=overdue, limit=limit, skip=skip
         )
+
+    @router.get("/work-orders/proposed-delivery", tags=["work orders"])
+    async def propose_delivery(
+        user: CurrentUser,
+        planned_start: date,
+        effort_days: Annotated[float, Query(gt=0, le=1000, allow_inf_nan=False)],
+    ) -> dict:
+        """The delivery date the dispatch form proposes for a plan: the working day on which the effort ends
+        (the official calendar; the IT division may agree another date with the vendor)."""
+        return {
+            "planned_start": planned_start,
+            "effort_days": effort_days,
+            "planned_delivery": proposed_delivery(planned_start, effort_days, WorkCalendar()),
+        }
 
     @router.get("/work-orders/{work_order_id}", tags=["work orders"])
     async def read_work_order(work_order_id: str, user: CurrentUser) -> dict:

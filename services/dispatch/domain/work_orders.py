@@ -26,6 +26,7 @@ from shared.events import (
     WorkOrderReopened,
 )
 from shared.orgtree import VENDORS
+from shared.workcalendar import WorkCalendar
 
 VENDOR_IDS = tuple(vendor_id for vendor_id, _ in VENDORS)
 
@@ -98,7 +99,8 @@ def reopen_problem(case: DispatchCase, ready: ProblemReadyForDispatch, actor: Ac
 
 
 def dispatch_work_order(case: DispatchCase, command: DispatchWorkOrder, actor: Actor, at: datetime) -> WorkOrder:
-    """派发工单 (第六条五): by urgency a priority, an effort estimate, a plan, and the vendor who does it."""
+    """派发工单 (第六条五): by urgency a priority, an effort estimate, a plan, and the vendor who does it.
+    A plan may lie in the past (a work order agreed by phone and entered later is overdue when it is)."""
     if case.work_order is not None and case.work_order.is_open:
         raise DomainError(
             "work_order_open",
@@ -172,6 +174,18 @@ def _check_plan(command: DispatchWorkOrder) -> None:
             "计划交付日期不能早于计划开始日期 (planned delivery is before planned start)",
             field="planned_delivery",
         )
+
+
+def proposed_delivery(planned_start: date, effort_days: float, calendar: WorkCalendar) -> date:
+    """The delivery date a plan proposes: the working day on which `effort_days` of work (one person, whole
+    days) ends when it starts on `planned_start` — 5 person-days from Thursday 3 December 2026 end on
+    Wednesday 9 December. Only a proposal: the IT division sets the date it agrees with the vendor."""
+    remaining = max(1, math.ceil(effort_days))
+    day = planned_start if calendar.is_workday(planned_start) else calendar.next_workday(planned_start)
+    while remaining > 1:
+        day = calendar.next_workday(day)
+        remaining -= 1
+    return day
 
 
 def report_progress(case: DispatchCase, command: ReportProgress, actor: Actor, at: datetime) -> bool:

@@ -15,6 +15,7 @@ from services.dispatch.domain import (
     open_dispatch_case,
     report_progress,
 )
+from services.dispatch.domain.work_orders import proposed_delivery
 from services.dispatch.tests.factories import (
     BIZDIV,
     ITDIV,
@@ -38,6 +39,7 @@ from shared.events import (
     WorkOrderProgressed,
 )
 from shared.topics import Topics
+from shared.workcalendar import WorkCalendar
 
 VENDOR_STAGES = ["accepted", "in_development", "in_testing", "delivered"]
 STAGES = ["dispatched", *VENDOR_STAGES]
@@ -242,3 +244,16 @@ def test_delivered_work_order_is_never_overdue(make) -> None:
 
 def test_case_without_work_order_is_never_overdue() -> None:
     assert flag_overdue(adopted_case(), TODAY + timedelta(days=999), ITDIV, NOW) is False
+
+
+@pytest.mark.parametrize(
+    ("start", "effort", "delivery"),
+    [
+        (date(2026, 12, 3), 5, date(2026, 12, 9)),  # Thursday: Thu, Fri, Mon, Tue, Wed
+        (date(2026, 12, 3), 0.5, date(2026, 12, 3)),
+        (date(2026, 12, 5), 1, date(2026, 12, 7)),  # a Saturday start begins on Monday
+        (date(2026, 12, 30), 3, date(2027, 1, 4)),  # New Year's Day and the weekend are not working days
+    ],
+)
+def test_the_proposed_delivery_is_the_working_day_on_which_the_effort_ends(start, effort, delivery) -> None:
+    assert proposed_delivery(start, effort, WorkCalendar()) == delivery
