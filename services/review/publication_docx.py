@@ -7,6 +7,7 @@ declined one is in the publication with its reason, but nobody builds it. One ta
 from datetime import datetime
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from docx import Document
 from docx.oxml.ns import qn
@@ -16,6 +17,7 @@ from shared.orgtree import BUSINESS_DIVISIONS
 
 CATEGORY_NAMES = {"new": "新增需求", "optimisation": "优化完善需求", "report": "统计报表需求"}
 URGENCY_NAMES = {"normal": "一般", "urgent": "紧急"}
+BEIJING = ZoneInfo("Asia/Shanghai")
 DIVISION_NAMES = {org_id: name for org_id, name, _ in BUSINESS_DIVISIONS}
 FONT = "SimSun"  # 宋体, so Chinese text renders the same on every reader's machine
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -77,5 +79,9 @@ def _use_chinese_font(document: Any) -> None:
     document.styles["Normal"].font.size = Pt(11)
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else ""
+def _when(value: datetime | str | None) -> str:
+    """The date in Beijing (a publication at 01:30 on the 3rd in Beijing is dated the 3rd, not UTC's 2nd)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d")

@@ -1,5 +1,6 @@
 """The requirements specification (软件需求说明书) opens in python-docx and lists adopted requirements only."""
 
+from datetime import UTC, datetime
 from io import BytesIO
 
 import docx
@@ -36,3 +37,11 @@ def test_a_batch_without_adopted_requirements_still_makes_a_document() -> None:
     document = docx.Document(BytesIO(specification_docx(stored_publication(confirmed(adopted=False)))))
     assert document.tables == []
     assert any("没有予以采纳" in paragraph.text for paragraph in document.paragraphs)
+
+
+def test_a_publication_at_half_past_one_in_beijing_is_dated_that_day_not_the_utc_day_before() -> None:
+    publication = draft_publication([confirmed("REQ-A")], month="2026-12", sequence=1, by=ITDIV, now=NOW)
+    publish(publication, published={"REQ-A"}, now=datetime(2026, 12, 2, 17, 30, tzinfo=UTC))
+    content = specification_docx({"_id": publication.batch_id, **publication_state(publication)})
+    text = "\n".join(paragraph.text for paragraph in docx.Document(BytesIO(content)).paragraphs)
+    assert "公示时间：2026-12-03" in text
