@@ -56,8 +56,12 @@ class Api:
     def post(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
         return httpx.post(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
 
-    def put(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
-        return httpx.put(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
+    def put(self, service: str, path: str, *, as_user: str, headers: dict | None = None, **kwargs) -> httpx.Response:
+        headers = {**self.headers(as_user), **(headers or {})}
+        return httpx.put(self.url(service, path), headers=headers, timeout=10, **kwargs)
+
+    def delete(self, service: str, path: str, *, as_user: str, **kwargs) -> httpx.Response:
+        return httpx.delete(self.url(service, path), headers=self.headers(as_user), timeout=10, **kwargs)
 
 
 class SpreadApi(Api):

@@ -129,6 +129,23 @@ class RequirementRepository:
         requirement.version += 1
         requirement.events.clear()
 
+    async def count_drafts(self, submitter_id: str) -> int:
+        """The author's drafts (requirements_submitter index: one user's requirements at most)."""
+        return await self._db.fetchval(
+            "SELECT count(*) FROM requirements WHERE submitter_id = $1 AND status = 'draft'", submitter_id
+        )
+
+    async def delete_draft(self, requirement_id: str, version: int) -> bool:
+        """Delete a draft (as read at `version`) and its files; False when it changed meanwhile."""
+        async with self._db.transaction() as conn:
+            status = await conn.execute(
+                "DELETE FROM requirements WHERE id = $1 AND version = $2 AND status = 'draft'", requirement_id, version
+            )
+            if affected(status) != 1:
+                return False
+            await conn.execute("DELETE FROM attachment_files WHERE requirement_id = $1", requirement_id)
+        return True
+
     async def get(self, requirement_id: str) -> Requirement | None:
         row = await self._db.fetchrow(f"SELECT {_REQUIREMENT_COLUMNS} FROM requirements WHERE id = $1", requirement_id)
         return _requirement(row) if row else None

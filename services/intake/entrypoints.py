@@ -5,7 +5,7 @@ from functools import partial
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.intake import handlers, spreadsheet
@@ -73,11 +73,28 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         return RequirementAccepted(id=ticket_id, status="draft")
 
     @router.put("/requirements/{requirement_id}", status_code=status.HTTP_204_NO_CONTENT)
-    async def amend(requirement_id: str, body: RequirementCreate, user: CurrentUser, request: Request) -> None:
-        """Edit a draft, or a requirement returned for amendment."""
+    async def amend(
+        requirement_id: str,
+        body: RequirementCreate,
+        user: CurrentUser,
+        request: Request,
+        if_match: Annotated[int | None, Header(ge=0, le=2**31, description="the version read: 409 if changed")] = None,
+    ) -> None:
+        """Edit a draft, or a requirement returned for amendment. `If-Match: <version>` (the `version` of GET)
+        refuses an edit made on a copy that changed meanwhile (409)."""
         await handlers.amend(
-            requirement_id, body.form(), user=user, intake=intake, correlation_id=request.state.correlation_id
+            requirement_id,
+            body.form(),
+            user=user,
+            intake=intake,
+            correlation_id=request.state.correlation_id,
+            expected_version=if_match,
         )
+
+    @router.delete("/requirements/{requirement_id}", status_code=status.HTTP_204_NO_CONTENT)
+    async def delete_draft(requirement_id: str, user: CurrentUser) -> None:
+        """Delete one of your drafts (with its attachments); a submitted requirement is never deleted (409)."""
+        await handlers.delete_draft(requirement_id, user=user, intake=intake)
 
     @router.post("/requirements/{requirement_id}/submit", response_model=RequirementAccepted)
     async def submit_draft(requirement_id: str, user: CurrentUser, request: Request) -> RequirementAccepted:

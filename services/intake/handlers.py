@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.intake import attachments, policy, spreadsheet
-from services.intake.adapters import AttachmentStore, CalendarStore, RequirementRepository
+from services.intake.adapters import AttachmentStore, CalendarStore, ConcurrentChange, RequirementRepository
 from services.intake.domain import (
     Channel,
     InvalidTransition,
@@ -54,18 +54,37 @@ async def submit(form: RequirementForm, *, user: Principal, intake: Intake, corr
     return requirement.id
 
 
+DRAFT_QUOTA = 50
+
+
 async def save_draft(form: RequirementForm, *, user: Principal, intake: Intake, correlation_id: str) -> str:
-    """Drafts can be saved at any time; only submitting waits for the window."""
+    """Drafts can be saved at any time; only submitting waits for the window. A user keeps at most
+    DRAFT_QUOTA drafts (storage is not unbounded): the next one is refused until one is submitted or deleted."""
     policy.authorize_submit(user)
+    if await intake.requirements.count_drafts(user.user_id) >= DRAFT_QUOTA:
+        raise InvalidTransition(
+            "draft_quota_reached",
+            f"草稿最多保存 {DRAFT_QUOTA} 份，请先提交或删除不需要的草稿 (at most {DRAFT_QUOTA} drafts)",
+        )
     requirement = draft_requirement(form, _submitter(user), Channel.FORM, utcnow())
     await intake.requirements.add(requirement, actor=user.actor(), correlation_id=correlation_id)
     return requirement.id
 
 
 async def amend(
-    requirement_id: str, form: RequirementForm, *, user: Principal, intake: Intake, correlation_id: str
+    requirement_id: str,
+    form: RequirementForm,
+    *,
+    user: Principal,
+    intake: Intake,
+    correlation_id: str,
+    expected_version: int | None = None,
 ) -> None:
+    """Edit a draft or a returned requirement; with `expected_version` (the version the editor read), an edit
+    made on a copy someone changed meanwhile (another tab, a colleague's browser) is refused with 409."""
     requirement = await _own(requirement_id, user, intake)
+    if expected_version is not None and expected_version != requirement.version:
+        raise ConcurrentChange()
     requirement.amend(form, user.user_id, utcnow())
     await intake.requirements.save(requirement, actor=user.actor(), correlation_id=correlation_id)
 
@@ -78,6 +97,17 @@ async def submit_draft(requirement_id: str, *, user: Principal, intake: Intake, 
     requirement.submit(window, user.user_id, utcnow())
     await intake.requirements.save(requirement, actor=user.actor(), correlation_id=correlation_id)
     return requirement.status
+
+
+async def delete_draft(requirement_id: str, *, user: Principal, intake: Intake) -> None:
+    """A draft its author no longer wants is deleted with its files; anything submitted stays (409)."""
+    requirement = await _own(requirement_id, user, intake)
+    if requirement.status is not Status.DRAFT:
+        raise InvalidTransition(
+            "not_a_draft", f"只有草稿可以删除，需求 {requirement_id} 已提交 (only drafts are deleted)"
+        )
+    if not await intake.requirements.delete_draft(requirement_id, requirement.version):
+        raise ConcurrentChange()
 
 
 async def read(requirement_id: str, *, user: Principal, intake: Intake) -> dict:

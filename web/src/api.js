@@ -39,8 +39,8 @@ async function refresh() {
   return true
 }
 
-export async function call(service, path, { method = 'GET', body, form, raw = false, quiet = false } = {}, retried = false) {
-  const headers = {}
+export async function call(service, path, { method = 'GET', body, form, raw = false, quiet = false, headers: extra = {} } = {}, retried = false) {
+  const headers = { ...extra }
   const token = session()?.access_token
   if (token) headers.authorization = `Bearer ${token}`
   let payload
@@ -50,7 +50,7 @@ export async function call(service, path, { method = 'GET', body, form, raw = fa
     payload = JSON.stringify(body)
   }
   const response = await fetch(url(service, path), { method, headers, body: payload })
-  if (response.status === 401 && !retried && (await refresh())) return call(service, path, { method, body, form, raw, quiet }, true)
+  if (response.status === 401 && !retried && (await refresh())) return call(service, path, { method, body, form, raw, quiet, headers: extra }, true)
   if (response.status === 401 && path !== '/api/auth/login') {
     clearSession()
     router.push('/login')
@@ -73,3 +73,4 @@ export function describe(error) {
 export const get = (service, path, options) => call(service, path, options)
 export const post = (service, path, body, options = {}) => call(service, path, { ...options, method: 'POST', body })
 export const put = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PUT', body })
+export const del = (service, path, options = {}) => call(service, path, { ...options, method: 'DELETE' })

@@ -161,3 +161,47 @@ def test_the_january_2027_window_is_the_4th_to_the_6th_without_any_correction_an
     assert (
         api.get("intake", "/api/submission-window", as_user="submitter", params={"month": "2027-13"}).status_code == 422
     )
+
+
+def my_drafts(api: Api, user: str = "submitter") -> list[dict]:
+    return api.get("intake", "/api/requirements", as_user=user, params={"status": "draft", "limit": 200}).json()
+
+
+def test_a_draft_is_listed_to_its_author_edited_with_its_version_and_deleted(api: Api) -> None:
+    draft_id = api.post("intake", "/api/requirements/drafts", as_user="submitter", json=requirement()).json()["id"]
+    [listed] = [d for d in my_drafts(api) if d["_id"] == draft_id]
+    assert listed["status"] == "draft" and draft_id not in {d["_id"] for d in my_drafts(api, "county")}
+
+    version = api.get("intake", f"/api/requirements/{draft_id}", as_user="submitter").json()["version"]
+    edited = requirement(title="在另一个标签页里修改的标题")
+    headers = {"If-Match": str(version)}
+    path = f"/api/requirements/{draft_id}"
+    assert api.put("intake", path, as_user="submitter", json=edited, headers=headers).status_code == 204
+    stale = api.put("intake", path, as_user="submitter", json=requirement(title="旧页面上的修改"), headers=headers)
+    assert stale.status_code == 409 and stale.json()["error"] == "concurrent_change"
+    assert api.get("intake", path, as_user="submitter").json()["title"] == "在另一个标签页里修改的标题"
+
+    assert api.delete("intake", path, as_user="county").status_code == 404  # nobody else's to delete
+    assert api.delete("intake", path, as_user="submitter").status_code == 204
+    assert api.get("intake", path, as_user="submitter").status_code == 404
+    assert draft_id not in {d["_id"] for d in my_drafts(api)}
+
+
+def test_a_submitted_requirement_cannot_be_deleted(api: Api) -> None:
+    submitted = api.post("intake", "/api/requirements", as_user="submitter", json=requirement()).json()["id"]
+    refused = api.delete("intake", f"/api/requirements/{submitted}", as_user="submitter")
+    assert refused.status_code == 409 and refused.json()["error"] == "not_a_draft"
+    assert api.get("intake", f"/api/requirements/{submitted}", as_user="submitter").status_code == 200
+
+
+def test_a_user_keeps_at_most_fifty_drafts(api: Api) -> None:
+    already = len(my_drafts(api, "county"))  # the county bureau's reviewer also submits for the bureau
+    created = [
+        api.post("intake", "/api/requirements/drafts", as_user="county", json=requirement()).json()["id"]
+        for _ in range(50 - already)
+    ]
+    refused = api.post("intake", "/api/requirements/drafts", as_user="county", json=requirement())
+    assert refused.status_code == 409 and refused.json()["error"] == "draft_quota_reached"
+    assert "50" in refused.json()["message"]
+    for draft_id in created:  # leave the account as it was
+        assert api.delete("intake", f"/api/requirements/{draft_id}", as_user="county").status_code == 204
