@@ -16,6 +16,7 @@ from shared.errors import DomainError
 from shared.events import new_id
 from shared.logs import bind_contextvars, clear_contextvars, configure_logging, get_logger
 from shared.runtime import Runtime
+from shared.validation import localized
 
 log = get_logger(__name__)
 
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter], on_sta
         app.include_router(router)
     app.include_router(_health_router(runtime))
     _install_error_handlers(app)
+    _declare_error_shape(app)
     app.middleware("http")(_observe)
     app.add_middleware(
         BodyLimit,
@@ -48,6 +50,48 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter], on_sta
         upload_bytes=runtime.settings.max_upload_bytes + 64 * 1024,
     )
     return app
+
+
+# The body of every 4xx the services answer (docs/integration/errors.md); the OpenAPI says so instead of
+# FastAPI's default `HTTPValidationError`, which no response of ours has.
+ERROR_BODY_SCHEMA: dict = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "description": "machine-readable code, e.g. validation_failed"},
+        "message": {"type": "string", "description": "the whole answer in the user's language"},
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule", "message"],
+                "properties": {
+                    "field": {"type": "string", "description": "dotted path of the field, or body"},
+                    "rule": {"type": "string", "description": "the rule broken, e.g. string_too_short"},
+                    "message": {"type": "string", "description": "the field and the rule in words"},
+                    "limit": {"type": "object", "description": "the rule's figures, e.g. {min_length: 10}"},
+                },
+            },
+        },
+    },
+}
+
+
+def _declare_error_shape(app: FastAPI) -> None:
+    default = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = default()
+        schemas = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_BODY_SCHEMA
+            schemas.pop("ValidationError", None)
+        return schema
+
+    app.openapi = openapi
 
 
 def _health_router(runtime: Runtime) -> APIRouter:
@@ -100,20 +144,10 @@ def _error(status: int, code: str, message: str, detail: list[dict] | None = Non
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        detail = []
-        for item in error.errors():
-            # A body that is not JSON at all is reported against "body", not a character position.
-            location = [] if item["type"] == "json_invalid" else [str(p) for p in item["loc"] if p != "body"]
-            detail.append(
-                {
-                    "field": ".".join(location) or "body",
-                    "rule": item["type"],
-                    "message": item["msg"],
-                    **({"limit": item["ctx"]} if item.get("ctx") and item["type"] != "json_invalid" else {}),
-                }
-            )
-        return _error(422, "validation_failed", "请求数据不符合要求 (request does not meet the rules)", detail)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        """The fields and rules in the user's words (shared/validation.py), Chinese unless English is asked."""
+        message, detail = localized(list(error.errors()), request.headers.get("accept-language"))
+        return _error(422, "validation_failed", message, detail)
 
     @app.exception_handler(DomainError)
     async def rule_broken(_: Request, error: DomainError) -> JSONResponse:

@@ -45,7 +45,8 @@ def test_body_that_is_not_json_is_refused(api: Api) -> None:
         headers={**api.headers("unitadmin"), "content-type": "application/json"},
     )
     assert response.status_code == 422
-    assert response.json()["detail"][0] == {"field": "body", "rule": "json_invalid", "message": "JSON decode error"}
+    expected = {"field": "body", "rule": "json_invalid", "message": "请求内容不是有效的 JSON"}
+    assert response.json()["detail"][0] == expected
 
 
 def test_body_over_the_size_limit_is_refused_with_413(api: Api) -> None:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from services.intake.domain import RequirementForm
 from services.intake.schemas import RequirementCreate
+from shared.validation import rule_text
 
 MAX_ROWS = 500
 CATEGORIES = {"新增需求": "new", "优化完善需求": "optimisation", "统计报表需求": "report"}
@@ -140,6 +141,9 @@ def _validate(number: int, raw: dict[str, str]) -> tuple[list[ParsedRow], list[R
             field = str(item["loc"][0]) if item["loc"] else ""
             if any(e.column == HEADERS.get(field) for e in errors):
                 continue
-            errors.append(RowError(number, HEADERS.get(field, field), f"{item['msg']} ({item['type']})"))
+            column = HEADERS.get(field, field)
+            ctx = {key: value for key, value in (item.get("ctx") or {}).items() if key != "error"}
+            words = rule_text(item["type"], ctx, column.rstrip("*"), False, item["msg"])
+            errors.append(RowError(number, column, words))
         return [], errors
     return ([], errors) if errors else ([ParsedRow(number, form)], [])

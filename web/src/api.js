@@ -40,7 +40,8 @@ async function refresh() {
 }
 
 export async function call(service, path, { method = 'GET', body, form, raw = false, quiet = false, headers: extra = {} } = {}, retried = false) {
-  const headers = { ...extra }
+  // The services answer rule violations in the user's language (shared/validation.py).
+  const headers = { 'accept-language': localStorage.getItem('fd.locale') === 'en' ? 'en' : 'zh-CN', ...extra }
   const token = session()?.access_token
   if (token) headers.authorization = `Bearer ${token}`
   let payload
@@ -66,7 +67,9 @@ export async function call(service, path, { method = 'GET', body, form, raw = fa
 }
 
 export function describe(error) {
-  const fields = (error.detail || []).map((d) => `${d.field}: ${d.message}`).join('；')
+  // A validation error's message already names each field and rule in words.
+  if (error.error === 'validation_failed') return error.message
+  const fields = (error.detail || []).map((d) => d.message).filter((m) => m && m !== error.message).join('；')
   return fields ? `${error.message}（${fields}）` : error.message
 }
 

@@ -111,6 +111,7 @@ def test_spreadsheet_with_valid_and_invalid_rows_imports_the_valid_ones_and_repo
 
     assert [r["row"] for r in result["imported"]] == [2, 5]
     assert {(e["row"], e["column"]) for e in result["errors"]} == {(3, "需求类别*"), (4, "需求标题*")}
+    assert next(e["reason"] for e in result["errors"] if e["row"] == 4) == "请填写需求标题"  # not pydantic's English
     imported = api.get("intake", f"/api/requirements/{result['imported'][0]['id']}", as_user="submitter").json()
     assert imported["channel"] == "spreadsheet" and imported["category"] == "new"
 

@@ -40,6 +40,12 @@ def refine(case: ReviewCase, command: RefineRequirement, *, by: Principal, now: 
     Until the business division has answered, the IT division may refine again (e.g. route it elsewhere).
     """
     _require_status(case, REFINABLE, "not_awaiting_refinement", "待梳理细化", "awaiting refinement")
+    if not (command.business_division_id or "").strip():
+        raise InvalidCommand(
+            "business_division_required",
+            "请选择归口业务处室：梳理细化后的需求须交由归口业务处室确认 (name the business division)",
+            field="business_division_id",
+        )
     if command.business_division_id not in BUSINESS_DIVISION_IDS:
         raise InvalidCommand(
             "unknown_business_division",
