@@ -64,38 +64,50 @@ class NotificationRepository:
         )
 
     async def inbox(self, recipients: list[str], user_id: str, *, unread_only: bool, limit: int) -> list[dict]:
-        """Newest first across the user's recipient keys: at most `limit` rows of each key's index range."""
-        unread = "AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = n.id)"
+        """Newest first across the user's recipient keys: at most `limit` rows of each key's index range.
+        Each comes with its ticket's title and whether it is read (by the user, or by 全部已读) or done."""
+        unread = f"AND n.created_at > m.read_until AND NOT {_read('$2')} AND NOT {_done('$4')}"
         rows = await self._db.fetch(
             f"""
-            SELECT mine.*, EXISTS (
-                SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = mine.id
-            ) AS read
+            WITH m AS ({_MARK})
+            SELECT mine.*, t.title AS ticket_title,
+                   mine.created_at <= (SELECT read_until FROM m) OR EXISTS (
+                       SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = mine.id
+                   ) AS read,
+                   mine.doc->>'category' = ANY($4::text[]) AND t.moved_on_at > mine.created_at AS done
             FROM unnest($1::text[]) AS addressed(recipient)
             CROSS JOIN LATERAL (
-                SELECT n.* FROM notifications n
+                SELECT n.* FROM notifications n CROSS JOIN m
+                LEFT JOIN inbox_tickets t ON t.ticket_id = n.ticket_id
                 WHERE n.recipient = addressed.recipient {unread if unread_only else ""}
                 ORDER BY n.created_at DESC LIMIT $3
             ) AS mine
+            LEFT JOIN inbox_tickets t ON t.ticket_id = mine.ticket_id
             ORDER BY mine.created_at DESC, mine.id LIMIT $3
             """,
             recipients,
             user_id,
             limit,
+            list(TASK_CATEGORIES),
         )
         return [self._public(row) for row in rows]
 
     async def get(self, notification_id: str, recipients: list[str], user_id: str) -> dict | None:
         row = await self._db.fetchrow(
-            """
-            SELECT n.*, EXISTS (
-                SELECT 1 FROM notification_reads r WHERE r.user_id = $3 AND r.notification_id = n.id
-            ) AS read
-            FROM notifications n WHERE n.id = $1 AND n.recipient = ANY($2::text[])
+            f"""
+            WITH m AS ({_MARK.replace("$2", "$3")})
+            SELECT n.*, t.title AS ticket_title,
+                   n.created_at <= (SELECT read_until FROM m) OR EXISTS (
+                       SELECT 1 FROM notification_reads r WHERE r.user_id = $3 AND r.notification_id = n.id
+                   ) AS read,
+                   n.doc->>'category' = ANY($4::text[]) AND t.moved_on_at > n.created_at AS done
+            FROM notifications n LEFT JOIN inbox_tickets t ON t.ticket_id = n.ticket_id
+            WHERE n.id = $1 AND n.recipient = ANY($2::text[])
             """,
             notification_id,
             recipients,
             user_id,
+            list(TASK_CATEGORIES),
         )
         return self._public(row) if row else None
 
@@ -105,22 +117,31 @@ class NotificationRepository:
             "_id": row["id"],
             "message_key": row["message_key"],
             "ticket_id": row["ticket_id"],
+            "ticket_title": row["ticket_title"],
             "recipient": row["recipient"],
             "created_at": row["created_at"],
             **row["doc"],
             "read": row["read"],
+            "done": bool(row["done"]),
         }
 
     async def unread_count(self, recipients: list[str], user_id: str) -> int:
-        """The user's notifications without a read row of theirs (index-only on both indexes)."""
+        """The user's notifications neither read nor done, up to UNREAD_CAP (the badge says 99+ beyond):
+        the recipient index from the user's 全部已读 mark on, never the whole of a role's history."""
         return await self._db.fetchval(
-            """
-            SELECT count(*) FROM notifications n
-            WHERE n.recipient = ANY($1::text[])
-              AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = $2 AND r.notification_id = n.id)
+            f"""
+            WITH m AS ({_MARK})
+            SELECT count(*) FROM (
+                SELECT 1 FROM notifications n CROSS JOIN m
+                LEFT JOIN inbox_tickets t ON t.ticket_id = n.ticket_id
+                WHERE n.recipient = ANY($1::text[]) AND n.created_at > m.read_until
+                  AND NOT {_read("$2")} AND NOT {_done("$3")}
+                LIMIT {UNREAD_CAP}
+            ) AS unread
             """,
             recipients,
             user_id,
+            list(TASK_CATEGORIES),
         )
 
     async def mark_read(self, notification_id: str, recipients: list[str], user_id: str) -> bool:
@@ -140,6 +161,61 @@ class NotificationRepository:
                 user_id,
             )
         )
+
+    async def mark_ticket_read(self, ticket_id: str, recipients: list[str], user_id: str) -> int:
+        """The user opened the ticket: its notifications to them are read (the ticket's index range)."""
+        return await self._db.fetchval(
+            """
+            WITH marked AS (
+                INSERT INTO notification_reads (user_id, notification_id)
+                SELECT $3, id FROM notifications WHERE ticket_id = $1 AND recipient = ANY($2::text[])
+                ON CONFLICT DO NOTHING RETURNING 1
+            )
+            SELECT count(*) FROM marked
+            """,
+            ticket_id,
+            recipients,
+            user_id,
+        )
+
+    async def mark_all_read(self, user_id: str, until: datetime) -> None:
+        """全部已读: one row per user, whatever the number of notifications."""
+        await self._db.fetchval(
+            "INSERT INTO inbox_marks (user_id, read_until) VALUES ($1, $2) ON CONFLICT (user_id)"
+            " DO UPDATE SET read_until = greatest(inbox_marks.read_until, excluded.read_until) RETURNING true",
+            user_id,
+            until,
+        )
+
+    async def ticket_moved_on(self, ticket_id: str, title: str | None, at: datetime) -> None:
+        """A step of the ticket was handled at `at`: its task notifications from before are done. The title is
+        kept from the first event that carries it (later events of the ticket name it by id only)."""
+        await self._db.fetchval(
+            """
+            INSERT INTO inbox_tickets (ticket_id, title, moved_on_at) VALUES ($1, $2, $3)
+            ON CONFLICT (ticket_id) DO UPDATE SET
+                title = coalesce(excluded.title, inbox_tickets.title),
+                moved_on_at = greatest(inbox_tickets.moved_on_at, excluded.moved_on_at)
+            RETURNING true
+            """,
+            ticket_id,
+            title,
+            at,
+        )
+
+
+# A notification that asks someone to act is done once the ticket has moved on from the step it asked for.
+TASK_CATEGORIES = ("review", "work_order", "verification", "problem", "sla")
+UNREAD_CAP = 100
+_MARK = "SELECT coalesce((SELECT read_until FROM inbox_marks WHERE user_id = $2), '-infinity') AS read_until"
+
+
+def _read(user: str) -> str:
+    return f"EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = {user} AND r.notification_id = n.id)"
+
+
+def _done(categories: str) -> str:
+    return f"coalesce(n.doc->>'category' = ANY({categories}::text[]) AND t.moved_on_at > n.created_at, false)"
 
 
 ANNOUNCEMENT_COLUMNS = """id, kind, title, body, links, published_at, visible_from, visible_until, pinned, created_by,

@@ -4,7 +4,7 @@ Routes only parse, authorise, call a handler or a store, and map errors; no rule
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from services.notify.announcements import Announcement, Audience
 from services.notify.api_models import AnnouncementIn, PreferencesIn, window
@@ -33,6 +33,16 @@ def build_router(notify: Notify) -> APIRouter:
     @router.get("/notifications/unread-count")
     async def unread_count(user: CurrentUser) -> dict:
         return {"unread": await notify.inbox.unread_count(addressed_to(user), user.user_id)}
+
+    @router.post("/notifications/read-all", status_code=status.HTTP_204_NO_CONTENT)
+    async def read_all(user: CurrentUser) -> None:
+        """全部已读: everything in the caller's inbox until now is read (their own reading only)."""
+        await notify.inbox.mark_all_read(user.user_id, notify.now())
+
+    @router.post("/notifications/read-ticket/{ticket_id}")
+    async def read_ticket(ticket_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> dict:
+        """The caller opened the ticket: its notifications in their inbox are read."""
+        return {"read": await notify.inbox.mark_ticket_read(ticket_id, addressed_to(user), user.user_id)}
 
     @router.post("/notifications/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
     async def read(notification_id: str, user: CurrentUser) -> None:

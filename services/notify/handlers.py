@@ -51,8 +51,16 @@ async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> 
         channels = Channels(notify.enabled, robots, await notify.preferences.for_users(users), version)
         if await notify.queue.add_all(plan_deliveries(messages, channels, now)):
             notify.wake()
+        if envelope.subject and is_a_step(envelope.type):
+            await notify.inbox.ticket_moved_on(envelope.subject, envelope.data.get("title"), now)
     if announcement := announcement_for(envelope, now):
         await notify.announcements.add(announcement)
+
+
+def is_a_step(event_type: str) -> bool:
+    """A step of the procedure was taken (the tasks asked for before it are done); a reminder that a time
+    limit passed is not one."""
+    return not event_type.endswith(("Overdue", "SlaBreached", "Reminder"))
 
 
 async def wants_event(envelope: Envelope, *, notify: Notify) -> bool:

@@ -11,7 +11,7 @@ from tests.databases import scratch_database
 
 TABLES = (
     "deliveries, notifications, notification_reads, announcements, scheme_versions, robots, preferences,"
-    " robot_sends, outbox, inbox"
+    " robot_sends, inbox_tickets, inbox_marks, outbox, inbox"
 )
 
 

@@ -130,6 +130,44 @@ async def test_a_notification_to_a_role_is_read_by_each_of_its_users_on_their_ow
     assert await inbox.get("ev9:user:u-zhang:inbox", li, "u-li") is None
 
 
+async def test_a_task_is_no_longer_unread_once_its_ticket_moved_on_and_mark_all_read_reads_the_rest(
+    notify_db: Database,
+) -> None:
+    inbox = NotificationRepository(notify_db)
+    role, wang = "role:fb-150102:reviewer", ["user:u-wang", "role:fb-150102:reviewer"]
+    await inbox.ticket_moved_on("REQ-T1", "单位资产卡片批量导入", NOW)
+    await inbox.add(
+        {"id": f"evT1:{role}:inbox", "message_key": f"evT1:{role}", "ticket_id": "REQ-T1", "recipient": role,
+         "created_at": NOW, "title": "待审核需求", "body": "", "channel": "inbox", "category": "review"}
+    )  # fmt: skip
+    await inbox.add(
+        {"id": f"evT2:{role}:inbox", "message_key": f"evT2:{role}", "ticket_id": "REQ-T2", "recipient": role,
+         "created_at": NOW, "title": "需求被驳回", "body": "", "channel": "inbox", "category": "decision"}
+    )  # fmt: skip
+    [task] = [n for n in await inbox.inbox(wang, "u-wang", unread_only=False, limit=5) if n["ticket_id"] == "REQ-T1"]
+    assert task["ticket_title"] == "单位资产卡片批量导入" and not task["done"] and not task["read"]
+    assert await inbox.unread_count(wang, "u-wang") == 2
+
+    # The county forwarded it (a later step, without the title): the review task is done, not unread.
+    await inbox.ticket_moved_on("REQ-T1", None, NOW + timedelta(minutes=5))
+    [task] = [n for n in await inbox.inbox(wang, "u-wang", unread_only=False, limit=5) if n["ticket_id"] == "REQ-T1"]
+    assert task["done"] and task["ticket_title"] == "单位资产卡片批量导入"
+    assert [n["ticket_id"] for n in await inbox.inbox(wang, "u-wang", unread_only=True, limit=5)] == ["REQ-T2"]
+    assert await inbox.unread_count(wang, "u-wang") == 1
+
+    # 全部已读 reads everything until now for this user only; what comes after is unread again.
+    await inbox.mark_all_read("u-wang", NOW + timedelta(minutes=10))
+    assert await inbox.unread_count(wang, "u-wang") == 0
+    assert await inbox.unread_count(["user:u-zhao", role], "u-zhao") == 1
+    await notification(inbox, 77, role, NOW + timedelta(minutes=11))
+    assert await inbox.unread_count(wang, "u-wang") == 1
+
+    # Opening a ticket reads its notifications for the reader.
+    assert await inbox.mark_ticket_read("REQ-77", wang, "u-wang") == 1
+    assert await inbox.unread_count(wang, "u-wang") == 0
+    assert await inbox.mark_ticket_read("REQ-77", wang, "u-wang") == 0, "reading again adds nothing"
+
+
 async def test_two_instances_sending_through_one_robot_at_once_spend_at_most_its_20_tokens_a_window(
     notify_db: Database, second_instance: Database
 ) -> None:
