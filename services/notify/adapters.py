@@ -239,7 +239,11 @@ class AnnouncementRepository:
                     audience_division_prefixes, audience_org_ids, audience_roles, audience_everywhere,
                     audience_any_role
                 ) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-                ON CONFLICT (id) DO NOTHING RETURNING true
+                ON CONFLICT (id) DO UPDATE SET
+                    title = excluded.title, body = excluded.body, links = excluded.links,
+                    published_at = excluded.published_at
+                WHERE announcements.kind = 'publication' AND announcements.body IS DISTINCT FROM excluded.body
+                RETURNING true
                 """,
                 announcement.id,
                 announcement.kind,

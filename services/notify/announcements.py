@@ -89,9 +89,15 @@ def announcement_for(envelope: Envelope, now: datetime) -> Announcement | None:
             f"ANN-{envelope.id}", "release", f"系统升级通知：{data['title']}", body, now, now, pinned=True, links=links
         )
     if envelope.type == "PublicationPublished":
+        # One announcement a month, however often the publication is amended: the same id, its text updated.
         adopted = sum(1 for item in data["items"] if item["adopted"])
-        body = f"{data['month']} 需求公示：共 {len(data['items'])} 项，采纳 {adopted} 项。详见需求征集模块公示栏。"
+        body = f"{data['month']} 需求公示：共 {len(data['items'])} 项，采纳 {adopted} 项。"
+        if data.get("revision", 1) > 1:
+            body += f"（第 {data['revision']} 次更新，新增 {len(data.get('added', []))} 项）"
+        body += "点击“查看公示”查阅是否采纳、预计升级时间和不予采纳原因。"
+        links = {"publication": f"/publications?batch={data['batch_id']}"}
         return Announcement(
-            f"ANN-{envelope.id}", "publication", f"{data['month']} 需求公示", body, now, now, pinned=True
-        )
+            f"ANN-{data['batch_id']}", "publication", f"{data['month']} 需求公示", body, now, now, pinned=True,
+            links=links,
+        )  # fmt: skip
     return None

@@ -35,7 +35,13 @@ from services.review.handlers import (
     when_requirement_submitted_open_review,
 )
 from services.review.publication_docx import MEDIA_TYPE, filename
-from services.review.publishing import list_publications, publish_month, read_publication, specification
+from services.review.publishing import (
+    list_publications,
+    preview_month,
+    publish_month,
+    read_publication,
+    specification,
+)
 from services.review.queue import QueueFilters, ReviewClock, review_queue
 from services.review.schemas import (
     BatchReviewBody,
@@ -179,6 +185,15 @@ def build_router(
     ) -> list[dict]:
         """Every publication, newest first (everyone signed in, 第六条四)."""
         return await list_publications(reader=user, month=month, limit=limit, skip=skip, **publishing)
+
+    @router.get("/publications/preview", tags=["publication"])
+    async def publication_preview(
+        user: CurrentUser,
+        month: Annotated[str, Query(max_length=7)],
+        submitted_month: Annotated[str | None, Query(max_length=7)] = None,
+    ) -> dict:
+        """What publishing the month would add now, and whether it amends its publication (IT division)."""
+        return await preview_month(month, submitted_month=submitted_month, by=user, cases=cases, **publishing)
 
     @router.get("/publications/{batch_id}", tags=["publication"])
     async def publication(batch_id: TicketPath, user: CurrentUser) -> dict:

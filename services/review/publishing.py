@@ -1,17 +1,20 @@
 """需求公示 (第六条四): the IT division publishes the month's decisions, and the specification is compiled.
 
-Publishing is one transaction: reserve the batch under the month's next free id (the id is the key:
-two publications of one month at once get PUB-2026-12 and PUB-2026-12-2, never the same batch twice) →
-mark each requirement published in this batch (one guarded write each; one another batch took meanwhile
-is left out) → complete the batch with its PublicationPublished event. A crash anywhere leaves nothing;
-a batch that got no requirement at all is rolled back as a 409. (`resume_drafts` completes a draft that
-a crash left behind before publishing was transactional.)
+A month has one publication, PUB-2026-12. Publishing is one transaction: lock the month's publication;
+if there is none, reserve it (two first publications at once: one inserts, the other finds the id taken
+and amends it instead); if it is published, amend it (the requirements confirmed since are added, and it
+is published again as its next revision, so there is one publication and one announcement a month) →
+mark each requirement published in it (one guarded write each; one taken meanwhile is left out) →
+complete it with its PublicationPublished event. A crash anywhere leaves nothing; a publication that got
+no requirement at all is rolled back as a 409. (`resume_drafts` completes a draft that a crash left behind
+before publishing was transactional.) `preview_month` shows what publishing would add, changing nothing.
 """
 
 from typing import Any
 
 from services.review import policy
 from services.review.adapters import PublicationRepository, ReviewCaseRepository
+from services.review.adapters.documents import entry_document
 from services.review.domain import (
     CaseNotFound,
     ConcurrentChange,
@@ -19,9 +22,11 @@ from services.review.domain import (
     Publication,
     PublishMonth,
     ReviewCase,
+    amend,
     batch_id_for,
     check_month,
     draft_publication,
+    preview_entries,
     publish,
     publish_requirement,
 )
@@ -50,18 +55,49 @@ async def publish_month(
     selected = await _selected(command, cases)
     now = utcnow()
     async with publications.atomically():
-        sequence = await publications.next_sequence(command.month)
-        publication = draft_publication(selected, month=command.month, sequence=sequence, by=by, now=now)
-        while not await publications.reserve(publication):
-            sequence += 1
-            publication.batch_id = batch_id_for(command.month, sequence)
+        publication = await publications.lock(batch_id_for(command.month))
+        if publication is None:
+            publication = draft_publication(selected, month=command.month, sequence=1, by=by, now=now)
+            if not await publications.reserve(publication):  # another IT officer published it this instant
+                publication = await publications.lock(publication.batch_id)
+        if publication.status == "published":
+            amend(publication, selected, now=now)
         await _complete(
             publication, {case.ticket_id: case for case in selected}, by.actor(), cases, publications, correlation_id
         )
         if publication.status != "published":
-            raise ConcurrentChange(publication.batch_id)  # rolls the empty batch back
+            raise ConcurrentChange(publication.batch_id)  # rolls the empty batch (or amendment) back
     log.info("publication published", batch_id=publication.batch_id, items=len(publication.entries))
     return await read_publication(publication.batch_id, reader=by, publications=publications)
+
+
+async def preview_month(
+    month: str,
+    *,
+    submitted_month: str | None,
+    by: Principal,
+    cases: ReviewCaseRepository,
+    publications: PublicationRepository,
+) -> dict[str, Any]:
+    """What 发布 would do now: the confirmed requirements it would add, and whether it amends the month's
+    publication (published already) or is its first. Nothing is changed."""
+    policy.authorize_publish(by)
+    check_month(month)
+    if submitted_month:
+        check_month(submitted_month, "submitted_month")
+    batch_id = batch_id_for(month)
+    existing = await publications.read(batch_id)
+    entries = preview_entries(await cases.publishable(submitted_month=submitted_month))
+    return {
+        "batch_id": batch_id,
+        "month": month,
+        "amends": existing is not None,
+        "revision": (existing or {}).get("revision", 1) + 1 if existing else 1,
+        "published_entries": len((existing or {}).get("entries", [])),
+        "entries": [entry_document(entry) for entry in entries],
+        "adopted": sum(entry.adopted for entry in entries),
+        "declined": sum(not entry.adopted for entry in entries),
+    }  # fmt: skip
 
 
 async def resume_drafts(*, cases: ReviewCaseRepository, publications: PublicationRepository) -> None:
@@ -117,6 +153,8 @@ async def _complete(
         if case is not None and await _mark_published(case, publication, actor, cases, correlation_id):
             published.add(ticket_id)
     publish(publication, published=published, now=utcnow())
+    if publication.status == "abandoned" and publication.revision > 1:
+        return  # an amendment that added nothing: the published revision stays as it was
     await publications.complete(publication, actor=actor, correlation_id=correlation_id)
 
 

@@ -201,11 +201,15 @@ class PublicationItem(BaseModel):
 
 
 class PublicationPublished(Event):
-    """需求公示 (第六条四): the month's batch is visible to every user in the region."""
+    """需求公示 (第六条四): the month's publication is visible to every user in the region. Requirements
+    confirmed after it was published are added to it: it is published again as the next `revision`, with
+    every item, `added` naming the new ones."""
 
     batch_id: str
     month: str = Field(pattern=r"^\d{4}-\d{2}$")
     items: list[PublicationItem]
+    revision: int = 1
+    added: list[str] = Field(default_factory=list)
 
     @property
     def subject(self) -> str:

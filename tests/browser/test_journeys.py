@@ -71,6 +71,10 @@ def test_journey_requirement_from_submission_to_release(ui) -> None:
 
     page = it.open("/publications")
     page.locator("[data-test=publish]").click()
+    preview = page.locator("[data-test=publish-preview]")
+    expect(preview.locator("tr", has_text=ticket_id)).to_be_visible(timeout=20_000)  # what goes in, first
+    it.screenshot("it-division-publish-preview")
+    preview.locator("[data-test=confirm-publish]").click()
     expect(page.locator("[data-test=publications]")).to_contain_text(ticket_id, timeout=20_000)
     it.screenshot("publication-board")
 

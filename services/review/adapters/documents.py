@@ -83,13 +83,16 @@ def publication_state(publication: Publication) -> dict[str, Any]:
         "batch_id": publication.batch_id,
         "month": publication.month,
         "status": publication.status,
-        "entries": [_entry_document(entry) for entry in publication.entries],
+        "entries": [entry_document(entry) for entry in publication.entries],
         "adopted": sum(entry.adopted for entry in publication.entries),
         "declined": sum(not entry.adopted for entry in publication.entries),
         "created_by": publication.created_by,
         "created_by_name": publication.created_by_name,
         "created_at": publication.created_at,
         "published_at": publication.published_at,
+        "revision": publication.revision,
+        "amended_at": publication.amended_at,
+        "added": publication.added,
     }
 
 
@@ -106,10 +109,13 @@ def publication_from_document(doc: dict[str, Any]) -> Publication:
         created_at=doc["created_at"],
         status=doc["status"],
         published_at=doc.get("published_at"),
+        revision=doc.get("revision", 1),
+        amended_at=doc.get("amended_at"),
+        added=list(doc.get("added", [])),
     )
 
 
-def _entry_document(entry: PublicationEntry) -> dict[str, Any]:
+def entry_document(entry: PublicationEntry) -> dict[str, Any]:
     return {**asdict(entry), "expected_upgrade": _iso(entry.expected_upgrade)}
 
 

@@ -1,8 +1,8 @@
 """The publication repository: one row per batch in `publications`, PublicationPublished in the outbox.
 
-A batch is reserved under its id (PUB-2026-12, then PUB-2026-12-2, …: the id is the key, so a month's
-sequence number is never given twice), then completed in one guarded UPDATE with its event. The publishing
-handler runs both, and the marking of each requirement, in one transaction (`atomically`).
+A month's publication is reserved under its id (PUB-2026-12: the id is the key), then completed in one
+guarded UPDATE with its event; an amendment locks it and completes the revision it started from. The
+publishing handler runs these, and the marking of each requirement, in one transaction (`atomically`).
 """
 
 from contextlib import AbstractAsyncContextManager
@@ -33,8 +33,10 @@ class PublicationRepository:
         """One transaction around the whole publication (joined by every write inside it)."""
         return self._db.transaction()
 
-    async def next_sequence(self, month: str) -> int:
-        return await self._db.fetchval("SELECT count(*) FROM publications WHERE month = $1", month) + 1
+    async def lock(self, batch_id: str) -> Publication | None:
+        """The publication, locked until the transaction ends (an amendment is made by one officer at a time)."""
+        row = await self._db.fetchrow("SELECT id, doc FROM publications WHERE id = $1 FOR UPDATE", batch_id)
+        return publication_from_document(_document(row)) if row else None
 
     async def reserve(self, publication: Publication) -> bool:
         """Insert the draft under its batch id; False when that id is taken (try the next sequence)."""
@@ -52,15 +54,18 @@ class PublicationRepository:
         )
 
     async def complete(self, publication: Publication, *, actor: Actor, correlation_id: str | None = None) -> None:
-        """Record the published (or abandoned) batch and its event, once: only a draft can be completed."""
+        """Record the published (or abandoned) batch and its event, once: only a draft, or the revision an
+        amendment started from, can be completed."""
         async with self._db.transaction() as conn:
             status = await conn.execute(
                 "UPDATE publications SET status = $2, published_at = $3, doc = $4"
-                " WHERE id = $1 AND status = 'publishing'",
+                " WHERE id = $1 AND (status = 'publishing'"
+                "  OR (status = 'published' AND coalesce((doc->>'revision')::int, 1) = $5))",
                 publication.batch_id,
                 publication.status,
                 publication.published_at,
                 publication_state(publication),
+                publication.revision - 1,
             )
             if affected(status) != 1:
                 raise ConcurrentChange(publication.batch_id)

@@ -41,9 +41,11 @@ from services.review.domain.errors import (
 from services.review.domain.publication import (
     Publication,
     PublicationEntry,
+    amend,
     batch_id_for,
     check_month,
     draft_publication,
+    preview_entries,
     publish,
     publish_requirement,
 )
@@ -88,6 +90,7 @@ __all__ = [
     "RoundAlreadyProcessed",
     "SplitRequirement",
     "Status",
+    "amend",
     "batch_id_for",
     "check_month",
     "confirm",
@@ -95,6 +98,7 @@ __all__ = [
     "forward",
     "merge",
     "open_review_case",
+    "preview_entries",
     "publish",
     "publish_requirement",
     "refine",

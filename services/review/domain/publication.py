@@ -54,8 +54,13 @@ class Publication:
     created_by: str
     created_by_name: str
     created_at: datetime
-    status: str = "publishing"  # publishing → published | abandoned
+    status: str = "publishing"  # publishing → published | abandoned; published → publishing when amended
     published_at: datetime | None = None
+    # One publication a month (PUB-2026-12): requirements confirmed after it was published are added to it
+    # and it is published again, as its next revision (`amend`).
+    revision: int = 1
+    amended_at: datetime | None = None
+    added: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -63,9 +68,41 @@ class Publication:
         return [entry.ticket_id for entry in self.entries]
 
 
-def batch_id_for(month: str, sequence: int) -> str:
-    """PUB-2026-12 for a month's first publication, PUB-2026-12-2 for a second one that month."""
+def batch_id_for(month: str, sequence: int = 1) -> str:
+    """PUB-2026-12: the month's publication. (PUB-2026-12-2 and on were second batches of a month before a
+    month's publication became amendable; they are still read.)"""
     return f"PUB-{month}" if sequence <= 1 else f"PUB-{month}-{sequence}"
+
+
+def preview_entries(cases: Iterable[ReviewCase]) -> list[PublicationEntry]:
+    """What publishing would add, as the publication will show it (nothing is changed)."""
+    return [_entry(case) for case in cases if case.status is Status.CONFIRMED]
+
+
+def amend(publication: Publication, cases: Iterable[ReviewCase], *, now: datetime) -> None:
+    """Reopen the month's published publication to add requirements confirmed since; `publish` then
+    publishes it again as the next revision, with every entry it had and the ones added."""
+    if publication.status != "published":
+        raise IllegalTransition(
+            "publication_not_published",
+            f"公示 {publication.batch_id} 尚未发布，不能修订 (not published yet)",
+        )
+    known = set(publication.ticket_ids)
+    added = []
+    for case in cases:
+        _require_publishable(case)
+        if case.ticket_id not in known:
+            added.append(_entry(case))
+    if not added:
+        raise IllegalTransition(
+            "nothing_to_publish",
+            f"{publication.month} 没有新确认的需求可补充公示 (no newly confirmed requirement to add)",
+        )
+    publication.entries = [*publication.entries, *added]
+    publication.added = [entry.ticket_id for entry in added]
+    publication.revision += 1
+    publication.amended_at = now
+    publication.status = "publishing"
 
 
 def check_month(month: str, field_name: str = "month") -> str:
@@ -123,7 +160,17 @@ def publish(publication: Publication, *, published: set[str], now: datetime) -> 
         raise IllegalTransition(
             "publication_not_open", f"公示 {publication.batch_id} 已{publication.status} (already {publication.status})"
         )
-    publication.entries = [entry for entry in publication.entries if entry.ticket_id in published]
+    before = [entry for entry in publication.entries if entry.ticket_id not in publication.added]
+    fresh = [entry for entry in publication.entries if entry.ticket_id in publication.added]
+    if publication.revision > 1:  # amended: what was published stays, what was added is kept if it was marked
+        fresh = [entry for entry in fresh if entry.ticket_id in published]
+        if not fresh:
+            publication.status = "abandoned"
+            return
+        publication.entries = [*before, *fresh]
+        publication.added = [entry.ticket_id for entry in fresh]
+    else:
+        publication.entries = [entry for entry in publication.entries if entry.ticket_id in published]
     if not publication.entries:
         publication.status = "abandoned"
         return
@@ -134,6 +181,8 @@ def publish(publication: Publication, *, published: set[str], now: datetime) -> 
             batch_id=publication.batch_id,
             month=publication.month,
             items=[entry.item() for entry in publication.entries],
+            revision=publication.revision,
+            added=publication.added if publication.revision > 1 else [],
         )
     )
 

@@ -93,8 +93,8 @@ class FakePublications:
     async def atomically(self):
         yield
 
-    async def next_sequence(self, month: str) -> int:
-        return sum(doc["month"] == month for doc in self.docs.values()) + 1
+    async def lock(self, batch_id: str) -> Publication | None:
+        return publication_from_document(self.docs[batch_id]) if batch_id in self.docs else None
 
     async def reserve(self, publication: Publication) -> bool:
         if publication.batch_id in self.docs:
@@ -103,7 +103,9 @@ class FakePublications:
         return True
 
     async def complete(self, publication: Publication, *, actor: Actor, correlation_id=None) -> None:
-        if self.docs[publication.batch_id]["status"] != "publishing":
+        stored = self.docs[publication.batch_id]
+        amending = stored["status"] == "published" and stored.get("revision", 1) == publication.revision - 1
+        if stored["status"] != "publishing" and not amending:
             raise ConcurrentChange(publication.batch_id)
         self.docs[publication.batch_id] = {"_id": publication.batch_id, **publication_state(publication)}
         self.outbox.extend(type(event).__name__ for event in publication.events)

@@ -113,8 +113,23 @@ async def test_publishing_the_month_takes_every_confirmed_requirement() -> None:
     assert (cases.status("REQ-A"), cases.status("REQ-C")) == ("published", "awaiting_confirmation")
     assert ("REQ-B", "RequirementPublished") in cases.outbox
 
+
+async def test_publishing_again_in_the_month_amends_its_one_publication() -> None:
+    cases, publications = FakeCases(), FakePublications()
+    cases.put(confirmed("REQ-A"))
+    first = await publish(cases, publications)
     cases.put(confirmed("REQ-D"))
-    assert (await publish(cases, publications))["_id"] == "PUB-2026-12-2"
+
+    amended = await publish(cases, publications)
+
+    assert amended["_id"] == first["_id"] == "PUB-2026-12" and list(publications.docs) == ["PUB-2026-12"]
+    assert [e["ticket_id"] for e in amended["entries"]] == ["REQ-A", "REQ-D"]
+    assert (amended["revision"], amended["added"]) == (2, ["REQ-D"])
+    assert publications.outbox == ["PublicationPublished", "PublicationPublished"]
+    assert cases.status("REQ-D") == "published"
+    with pytest.raises(IllegalTransition) as refused:
+        await publish(cases, publications)  # nothing newly confirmed: nothing to add
+    assert refused.value.code == "nothing_to_publish" and publications.docs["PUB-2026-12"]["revision"] == 2
 
 
 async def test_publishing_a_named_requirement_before_confirmation_writes_nothing() -> None:

@@ -155,6 +155,7 @@ def test_refined_confirmed_and_published_with_the_decline_reason_and_the_specifi
     assert api.get("review", f"/api/publications/{batch['_id']}", as_user="county2").status_code == 200
     again = api.post("review", "/api/publications", as_user="itdiv", json={"month": MONTH, "ticket_ids": [adopted]})
     assert again.json()["error"] == "already_published"
+    assert batch["_id"] == f"PUB-{MONTH}"
 
     url = f"/api/publications/{batch['_id']}/specification.docx"
     assert api.get("review", url, as_user="submitter").status_code == 403
@@ -292,3 +293,39 @@ def test_batch_forward_of_three_requirements_answers_per_item(api: Api) -> None:
 def test_roles_that_may_never_use_an_endpoint_get_403(api: Api, user, method, path, body) -> None:
     kwargs = {"json": body} if body is not None else {}
     assert getattr(api, method)("review", path, as_user=user, **kwargs).status_code == 403
+
+
+def test_publishing_again_in_a_month_amends_its_one_publication_and_its_one_announcement(api: Api) -> None:
+    first = reviewed_by_every_level(api, "国库集中支付增加批量撤销")
+    later = reviewed_by_every_level(api, "国库集中支付增加退款查询")
+    for ticket_id in (first, later):
+        refine = {"business_division_id": "bd-budget", "module": "国库支付"}
+        assert api.post("review", f"/api/refinement/{ticket_id}", as_user="itdiv", json=refine).status_code == 200
+    adopt = {"decision": "adopt", "expected_upgrade": "2027-02-26"}
+    assert api.post("review", f"/api/confirmation/{first}", as_user="bizdiv", json=adopt).status_code == 200
+    published = api.post("review", "/api/publications", as_user="itdiv", json={"month": MONTH, "ticket_ids": [first]})
+    assert published.status_code == 201, published.text
+    revision = published.json()["revision"]
+
+    # Confirmed after the publication: the preview says it amends it, publishing adds it to the same one.
+    assert api.post("review", f"/api/confirmation/{later}", as_user="bizdiv", json=adopt).status_code == 200
+    preview = api.get("review", "/api/publications/preview", as_user="itdiv", params={"month": MONTH}).json()
+    assert (preview["batch_id"], preview["amends"], preview["revision"]) == (f"PUB-{MONTH}", True, revision + 1)
+    assert later in {entry["ticket_id"] for entry in preview["entries"]}
+    assert (
+        api.get("review", "/api/publications/preview", as_user="submitter", params={"month": MONTH}).status_code == 403
+    )
+    body = {"month": MONTH, "ticket_ids": [later]}
+    amended = api.post("review", "/api/publications", as_user="itdiv", json=body).json()
+    assert (amended["_id"], amended["revision"], amended["added"]) == (f"PUB-{MONTH}", revision + 1, [later])
+    assert {first, later} <= {entry["ticket_id"] for entry in amended["entries"]}
+    listed = api.get("review", "/api/publications", as_user="submitter", params={"month": MONTH}).json()
+    assert [p["_id"] for p in listed] == [f"PUB-{MONTH}"]
+
+    def announced() -> list[dict]:
+        shown = api.get("notify", "/api/announcements", as_user="submitter", params={"limit": 100}).json()
+        return [a for a in shown if a["kind"] == "publication" and a["title"] == f"{MONTH} 需求公示"]
+
+    eventually(lambda: (a := announced()) and f"第 {revision + 1} 次更新" in a[0]["body"], what="the update")
+    [announcement] = announced()
+    assert announcement["links"] == {"publication": f"/publications?batch=PUB-{MONTH}"}
