@@ -10,8 +10,10 @@ its own SCRAM principal, and ACLs decide what it may read and write (docs/decisi
 """
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -25,7 +27,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from shared.db import UNAVAILABLE
-from shared.events import Envelope, utcnow
+from shared.events import EVENT_TYPES, Envelope, utcnow
 from shared.inbox import Inbox
 from shared.logs import bound_contextvars, get_logger
 from shared.settings import Settings
@@ -37,6 +39,20 @@ Handler = Callable[[Envelope], Awaitable[None]]
 # Whether a consumer wants an event at all: an event it does not want is acknowledged without touching the
 # inbox (no read, no write), for consumers that read whole topics but act on few of their events.
 Wants = Callable[[Envelope], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Record:
+    """Where a message was read: the one thing about it its writer cannot choose (the topic's ACL)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+
+
+# A consumer of a topic written from outside fiscaldesk (a vendor's): the body as it came, and its record.
+OutsideHandler = Callable[[Any, Record], Awaitable[None]]
 
 CONSUMED = Counter("fiscaldesk_events_consumed_total", "Events handled by consumers", ["group", "type", "outcome"])
 # Errors that mean "our infrastructure is down", not "this message is bad": never dead-letter for them,
@@ -152,6 +168,34 @@ class Consumers:
         async def consume(body: Any, message: KafkaMessage) -> None:
             await self._handle(group, handlers, body, message, wants)
 
+    def subscribe_outside(self, topic: str, *, group: str, handler: OutsideHandler) -> None:
+        """A topic written by someone outside fiscaldesk (a vendor's own progress topic): `handler` gets every
+        message as it came, valid or not, to check it against the published contract itself and to decide
+        what a refusal is; nothing is skipped or dead-lettered for its form.
+
+        The inbox key is the topic with the message's own id (its offset when it has none), so what one
+        writer sends can never pass for something another writer sent, and a resent id is dropped."""
+
+        @self._broker.subscriber(
+            topic,
+            group_id=group,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            decoder=_whatever_came,
+        )
+        async def consume(body: Any, message: KafkaMessage) -> None:
+            raw = message.raw_message
+            record = Record(raw.topic, raw.partition, raw.offset, raw.key.decode(errors="replace") if raw.key else None)
+            said = body if isinstance(body, dict) else {}
+            own_id = said.get("id")
+            if isinstance(own_id, str) and 0 < len(own_id) <= 64:
+                inbox_id = f"{record.topic}/{own_id}"
+            else:
+                inbox_id = f"{record.topic}@{record.partition}:{record.offset}"
+            # A label of the writer's choosing would grow the metrics without bound: known types only.
+            kind = said.get("type") if said.get("type") in EVENT_TYPES else "other"
+            await self._process(group, kind, inbox_id, lambda: handler(body, record), message)
+
     async def _handle(
         self, group: str, handlers: dict[str, Handler], body: Any, message: KafkaMessage, wants: Wants | None = None
     ) -> None:
@@ -168,25 +212,31 @@ class Consumers:
             CONSUMED.labels(group, envelope.type, "not_wanted").inc()
             return
         with bound_contextvars(correlation_id=envelope.correlationid, event_id=envelope.id, event_type=envelope.type):
-            for attempt in range(1, self._attempts + 1):
-                try:
-                    fresh = await self._inbox.process(group, envelope.id, envelope.type, lambda: handler(envelope))
-                    if not fresh:
-                        CONSUMED.labels(group, envelope.type, "duplicate").inc()
-                        return
-                    break
-                except TRANSIENT:
-                    CONSUMED.labels(group, envelope.type, "transient").inc()
-                    await asyncio.sleep(1)
-                    raise  # nack: the offset is not committed, the message comes again
-                except Exception as error:  # noqa: BLE001 - any other failure is retried, then dead-lettered
-                    log.warning("handler failed", attempt=attempt, error=repr(error))
-                    if attempt == self._attempts:
-                        await self._dead_letter(group, message, error, attempts=attempt)
-                        CONSUMED.labels(group, envelope.type, "dead_letter").inc()
-                        return
-                    await asyncio.sleep(0.2 * 2**attempt)
-            CONSUMED.labels(group, envelope.type, "ok").inc()
+            await self._process(group, envelope.type, envelope.id, lambda: handler(envelope), message)
+
+    async def _process(
+        self, group: str, kind: str, event_id: str, work: Callable[[], Awaitable[None]], message: KafkaMessage
+    ) -> None:
+        """Run `work` once per event id (the inbox), retried; dead-lettered when it keeps failing."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                fresh = await self._inbox.process(group, event_id, kind, work)
+                if not fresh:
+                    CONSUMED.labels(group, kind, "duplicate").inc()
+                    return
+                break
+            except TRANSIENT:
+                CONSUMED.labels(group, kind, "transient").inc()
+                await asyncio.sleep(1)
+                raise  # nack: the offset is not committed, the message comes again
+            except Exception as error:  # noqa: BLE001 - any other failure is retried, then dead-lettered
+                log.warning("handler failed", attempt=attempt, error=repr(error))
+                if attempt == self._attempts:
+                    await self._dead_letter(group, message, error, attempts=attempt)
+                    CONSUMED.labels(group, kind, "dead_letter").inc()
+                    return
+                await asyncio.sleep(0.2 * 2**attempt)
+        CONSUMED.labels(group, kind, "ok").inc()
 
     async def _dead_letter(self, group: str, message: KafkaMessage, error: Exception, attempts: int) -> None:
         raw = message.raw_message
@@ -203,3 +253,12 @@ class Consumers:
         }
         log.error("message dead-lettered", topic=raw.topic, offset=raw.offset, error=repr(error))
         await self._broker.publish(record, topic=self._topics.dead_letter, key=raw.key)
+
+
+async def _whatever_came(message: KafkaMessage) -> Any:
+    """The body as JSON if it is JSON, else as text, whatever content type its writer declared: a writer
+    outside fiscaldesk must not be able to stop its topic's consumer with a body that fails to decode."""
+    try:
+        return json.loads(message.body)
+    except (ValueError, UnicodeDecodeError):
+        return message.body.decode("utf-8", errors="replace")

@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from shared.auth import KeySet
-from shared.bus import Consumers, Handler, Wants, ensure_topics, kafka_security, make_broker
+from shared.bus import Consumers, Handler, OutsideHandler, Wants, ensure_topics, kafka_security, make_broker
 from shared.clock import Clock
 from shared.db import Database
 from shared.inbox import Inbox
@@ -50,6 +50,10 @@ class Runtime:
 
     def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
         self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants)
+
+    def subscribe_outside(self, topic: str, *, group: str, handler: OutsideHandler) -> None:
+        """A topic written from outside fiscaldesk (a vendor's): `handler` checks every message itself."""
+        self.consumers.subscribe_outside(topic, group=group, handler=handler)
 
     async def _publish_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Hand every message to the producer in order, then wait for all confirmations (acks=all)."""

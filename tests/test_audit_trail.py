@@ -1,9 +1,13 @@
 """Every state change reaches the hash-chained audit trail, and tampering with it is detected."""
 
 import asyncio
+import json
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from infra.launcher import Stack
 from tests.support import Api, eventually, requirement
@@ -61,4 +65,68 @@ def test_editing_or_deleting_an_audit_entry_is_detected_by_the_verifier(api: Api
     columns = list(original.keys())
     values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
     tamper(f"INSERT INTO audit ({', '.join(columns)}) VALUES ({values})", *original.values())
+    assert api.get("portal", "/api/audit/verify", as_user="auditor").json()["ok"] is True
+
+
+def as_vendor_a(stack: Stack, key: str, *messages: dict) -> None:
+    """Write to vendor-a's own progress topic, as vendor-a's principal may (and no other topic)."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for message in messages:
+                value = json.dumps(message, ensure_ascii=False).encode()
+                await producer.send_and_wait(f"{stack.topic_prefix}.vendor-progress.vendor-a", value, key=key.encode())
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+
+
+def test_a_vendor_writes_the_audit_trail_only_as_a_valid_report_under_its_own_name(api: Api, stack: Stack) -> None:
+    """A vendor writes its progress topic itself: whatever type, actor or source it puts in a message, the
+    trail records only a valid progress report, and records it as the topic's vendor's."""
+    ticket_id = f"REQ-202612-{uuid4().hex[:8].upper()}"
+    business_division = {"user_id": "u-bizdiv", "name": "冯涛", "org_id": "bd-budget", "roles": ["business_division"]}
+    forged = {
+        "specversion": "1.0",
+        "id": uuid4().hex,
+        "type": "RequirementConfirmed",
+        "source": "/fiscaldesk/review",
+        "subject": ticket_id,
+        "time": datetime.now(UTC).isoformat(),
+        "dataschema": "fiscaldesk:RequirementConfirmed:v1",
+        "correlationid": uuid4().hex,
+        "actor": business_division,
+        "data": {"ticket_id": ticket_id, "adopted": True},
+    }
+    report = {
+        **forged,
+        "id": uuid4().hex,
+        "type": "VendorProgressReported",
+        "source": "/vendors/vendor-a",
+        "dataschema": "fiscaldesk:VendorProgressReported:v1",
+        # Who the vendor says acted: the IT division's user (org_id must still be the vendor's).
+        "actor": {"user_id": "u-itdiv", "name": "郑洁", "org_id": "vendor-a"},
+        "data": {
+            "work_order_id": f"WO-{ticket_id}-1",
+            "ticket_id": ticket_id,
+            "vendor_id": "vendor-a",
+            "stage": "accepted",
+        },
+    }
+    naive = {**report, "id": uuid4().hex, "time": "2026-12-14T09:30:00"}
+    # One key, one partition, read in order: once the valid report is in the trail, the others were read.
+    as_vendor_a(stack, ticket_id, forged, naive, report)
+
+    [entry] = eventually(lambda: audit_of(api, ticket_id), what="the vendor's report in the audit trail")
+    assert (entry["action"], entry["data"]["event_id"]) == ("VendorProgressReported", report["id"])
+    assert entry["actor"] == {
+        "user_id": "vendor-a",
+        "name": "北疆软件有限公司（示例）",
+        "org_id": "vendor-a",
+        "roles": ["vendor"],
+    }
+    assert entry["data"]["source"] == "/vendors/vendor-a"
     assert api.get("portal", "/api/audit/verify", as_user="auditor").json()["ok"] is True

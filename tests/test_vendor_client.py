@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from shared.deadletter import read_all
 from tests.support import Api, eventually
 
 pytestmark = pytest.mark.e2e
@@ -225,7 +224,8 @@ def test_vendor_client_written_from_the_contract_takes_a_work_order_and_reports_
 
 def test_a_vendor_cannot_report_progress_on_another_vendors_work_order(api: Api, stack) -> None:
     """Each vendor writes only its own progress topic (ACLs in the compose stack); a report there naming
-    another vendor's work order is refused into the dead-letter topic and the work order does not move."""
+    another vendor's work order is refused, listed for the vendor who sent it (README: refused reports), and
+    the work order does not move."""
     ticket_id, _ = dispatched_to_vendor_a(api, stack)
     order = asyncio.run(VendorClient(stack.kafka_bootstrap, stack.topic_prefix, "vendor-a").take_work_order(ticket_id))
 
@@ -234,15 +234,15 @@ def test_a_vendor_cannot_report_progress_on_another_vendors_work_order(api: Api,
     forged["data"]["vendor_id"] = "vendor-a"  # claims to be the owner, on its own topic
     asyncio.run(intruder.send([forged]))
 
-    refused = eventually(
-        lambda: [
-            r
-            for r in asyncio.run(read_all(stack.kafka_bootstrap, f"{stack.topic_prefix}.dead-letter"))
-            if r["key"] == ticket_id and r["topic"].endswith("vendor-progress.vendor-b")
-        ],
-        timeout=60,
-        what="the forged report in the dead-letter topic",
+    def refused_for(user: str) -> list[dict[str, Any]]:
+        listed = api.get("dispatch", "/api/vendor-refusals", as_user=user, params={"limit": 500}).json()
+        return [r for r in listed if r["message_id"] == forged["id"]]
+
+    [refused] = eventually(
+        lambda: refused_for("vendor2"), timeout=60, what="the forged report among vendor-b's refusals"
     )
-    assert "another vendor's topic" in refused[0]["error"]
+    assert (refused["code"], refused["detail"][0]["field"]) == ("vendor_mismatch", "data.vendor_id")
+    assert refused["topic"].endswith("vendor-progress.vendor-b") and refused["key"] == ticket_id
+    assert refused_for("vendor1") == [], "vendor-a does not see vendor-b's refusals"
     seen = api.get("dispatch", f"/api/work-orders/{order['data']['work_order_id']}", as_user="vendor1").json()
     assert seen["status"] == "dispatched"

@@ -5,7 +5,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
+from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository, VendorRefusalRepository
 from services.dispatch.domain import VENDOR_IDS
 from services.dispatch.entrypoints import build_router
 from services.dispatch.handlers import flag_overdue_work_orders
@@ -32,11 +32,14 @@ def create_service(settings: DispatchSettings | None = None) -> FastAPI:
     runtime.extra_topics.extend(runtime.topics.vendor_progress(vendor_id) for vendor_id in VENDOR_IDS)
     cases = DispatchCaseRepository(db, runtime.outbox)
     releases = ReleaseRepository(db, runtime.outbox)
-    subscribe(runtime, cases)
+    refusals = VendorRefusalRepository(db)
+    subscribe(runtime, cases, refusals)
     overdue = PeriodicTask(
         "overdue-check",
         partial(flag_overdue_work_orders, cases=cases, clock=runtime.clock),
         settings.overdue_check_seconds,
     )
     runtime.background.append(overdue)
-    return create_app(runtime, title="fiscaldesk dispatch", routers=[build_router(cases, releases, runtime.clock)])
+    return create_app(
+        runtime, title="fiscaldesk dispatch", routers=[build_router(cases, releases, refusals, runtime.clock)]
+    )

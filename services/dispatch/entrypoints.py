@@ -1,17 +1,18 @@
 """Dispatch's HTTP API (第六条五～八): parse, call a handler or a query. Rules live in the domain and policy."""
 
-from datetime import date
-from typing import Annotated, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.dispatch import handlers, queries
-from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
+from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository, VendorRefusalRepository
 from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportProgress, VerifyDelivery
 from services.dispatch.domain.work_orders import proposed_delivery
 from shared.auth import CurrentUser
 from shared.clock import Clock
+from shared.events.dispatch import NOTE_MAX_LENGTH, VERSION_MAX_LENGTH
 from shared.workcalendar import WorkCalendar
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
@@ -40,8 +41,10 @@ class ProgressReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stage: Literal["accepted", "in_development", "in_testing", "delivered"]
-    version: Annotated[Text, StringConstraints(max_length=50)] | None = Field(None, description="交付时必填")
-    note: Annotated[Text, StringConstraints(max_length=2000)] = ""
+    version: Annotated[Text, StringConstraints(max_length=VERSION_MAX_LENGTH)] | None = Field(
+        None, description="交付时必填"
+    )
+    note: Annotated[Text, StringConstraints(max_length=NOTE_MAX_LENGTH)] = ""
 
 
 class VerificationResult(BaseModel):
@@ -68,7 +71,34 @@ class ReleaseCreate(BaseModel):
     report_guide_url: Url = ""
 
 
-def build_router(cases: DispatchCaseRepository, releases: ReleaseRepository, clock: Clock) -> APIRouter:
+class RefusalDetail(BaseModel):
+    field: str = Field(description="where in the message, e.g. time, data.note, actor.org_id")
+    rule: str = Field(description="the rule broken, e.g. timezone_aware, string_too_long, vendor_of_topic")
+    message: str
+    limit: dict[str, Any] | None = None
+
+
+class VendorRefusalRead(BaseModel):
+    """退回的进度报告: a message on a vendor's progress topic that dispatch refused, and why."""
+
+    id: str = Field(description="<topic>@<partition>:<offset> of the refused record")
+    vendor_id: str
+    refused_at: datetime
+    topic: str
+    partition: int
+    offset: int
+    key: str | None = Field(description="the record's Kafka key (the ticket id, by the contract)")
+    message_id: str | None = Field(description="the message's own id, when it could be read")
+    type: str | None
+    subject: str | None
+    code: str = Field(description="schema_invalid, vendor_mismatch, subject_mismatch, work_order_not_found, …")
+    reason: str
+    detail: list[RefusalDetail]
+
+
+def build_router(
+    cases: DispatchCaseRepository, releases: ReleaseRepository, refusals: VendorRefusalRepository, clock: Clock
+) -> APIRouter:
     router = APIRouter(prefix="/api")
 
     @router.get("/dispatch-queue", tags=["work orders"])
@@ -122,6 +152,17 @@ def build_router(cases: DispatchCaseRepository, releases: ReleaseRepository, clo
         return await handlers.report_progress_over_http(
             command, reporter=user, cases=cases, correlation_id=request.state.correlation_id
         )
+
+    @router.get("/vendor-refusals", tags=["work orders"], response_model=list[VendorRefusalRead])
+    async def vendor_refusals(
+        user: CurrentUser,
+        since: Annotated[AwareDatetime | None, Query(description="only refusals after this time")] = None,
+        limit: Limit = 100,
+        skip: Skip = 0,
+    ) -> list[dict]:
+        """Vendor: its progress reports refused on its Kafka topic, newest first, with the reason per field
+        (the IT division and auditors see every vendor's). A report over Kafka has no answer: this is it."""
+        return await queries.list_vendor_refusals(user, refusals=refusals, since=since, limit=limit, skip=skip)
 
     @router.get("/verifications", tags=["verification"])
     async def my_verifications(user: CurrentUser) -> list[dict]:

@@ -12,7 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.dispatch import policy
-from services.dispatch.adapters import ConcurrentChange, DispatchCaseRepository, ReleaseRepository
+from services.dispatch.adapters import (
+    ConcurrentChange,
+    DispatchCaseRepository,
+    ReleaseRepository,
+    VendorRefusalRepository,
+)
 from services.dispatch.domain import (
     AnnounceRelease,
     DispatchCase,
@@ -26,29 +31,29 @@ from services.dispatch.domain import (
     new_release_id,
     open_dispatch_case,
     open_problem_case,
+    refuse_report,
     reopen_problem,
     report_progress,
     verify_delivery,
 )
 from services.dispatch.views import release_view, work_order_view
 from shared.auth import Principal
+from shared.bus import Record
 from shared.clock import Clock
 from shared.errors import DomainError, NotFound
 from shared.events import (
     SYSTEM,
-    Actor,
     Envelope,
     ProblemReadyForDispatch,
     RequirementConfirmed,
     RequirementReleased,
-    VendorProgressReported,
     utcnow,
 )
 from shared.logs import get_logger
+from shared.vendor_reports import ReportRefused, VendorProgressMessage, read_vendor_report, vendor_actor
 
 log = get_logger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PROGRESS_SCHEMA = f"fiscaldesk:VendorProgressReported:v{VendorProgressReported.schema_version}"
 
 
 def today_in_shanghai(clock: Clock) -> date:
@@ -123,35 +128,55 @@ async def report_progress_over_http(
     }
 
 
-async def when_vendor_progress_reported_advance_work_order(
-    envelope: Envelope, *, cases: DispatchCaseRepository, topic_vendor: str
+async def when_vendor_reports_progress_advance_or_refuse(
+    body: Any, record: Record, *, vendor_id: str, cases: DispatchCaseRepository, refusals: VendorRefusalRepository
 ) -> None:
-    """第六条六 over Kafka, from `topic_vendor`'s own progress topic. A report dispatch cannot accept raises, so
-    it ends in the dead-letter topic: one naming another vendor than its topic's is refused outright."""
-    if envelope.dataschema != PROGRESS_SCHEMA:
-        raise DomainError("unknown_schema", f"不支持的消息版本 {envelope.dataschema} (expected {PROGRESS_SCHEMA})")
-    event = envelope.event()
-    assert isinstance(event, VendorProgressReported)
-    if event.vendor_id != topic_vendor:
-        raise DomainError(
-            "vendor_mismatch",
-            f"进度报告的开发公司 {event.vendor_id} 与其主题 {topic_vendor} 不符 (a report on another vendor's topic)",
+    """第六条六 over Kafka, from `vendor_id`'s own progress topic (its principal writes no other). A valid report
+    of that vendor's own work order moves it; anything else is refused and kept where the vendor reads it
+    (GET /api/vendor-refusals), not dead-lettered: only the vendor can mend it, and retrying cannot."""
+    try:
+        await _advance_work_order(read_vendor_report(body, vendor_id), vendor_id, cases)
+    except ConcurrentChange:
+        raise  # lost every race: not the vendor's fault, the bus retries it
+    except (ReportRefused, DomainError) as error:
+        detail = error.detail if isinstance(error, ReportRefused) else _detail_of(error)
+        refusal = refuse_report(
+            body,
+            vendor_id=vendor_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            code=error.code,
+            reason=error.message,
+            detail=detail,
+            at=utcnow(),
         )
+        await refusals.add(refusal)
+        log.warning("vendor report refused", vendor_id=vendor_id, refusal=refusal.id, code=error.code)
+
+
+async def _advance_work_order(report: VendorProgressMessage, vendor_id: str, cases: DispatchCaseRepository) -> None:
+    event = report.data
     command = ReportProgress(event.work_order_id, event.stage, event.version, event.note)
-    # The vendor's own user, but always under the vendor the work order belongs to.
-    actor = Actor(user_id=envelope.actor.user_id, name=envelope.actor.name, org_id=event.vendor_id, roles=["vendor"])
+    # The history names the vendor of the topic: who the message says acted is the vendor's word alone.
+    actor = vendor_actor(vendor_id)
+    cause = Envelope.model_validate(report.model_dump(mode="json"))
 
     async def apply() -> None:
         case = await cases.by_work_order(event.work_order_id)
         order = case.work_order if case else None
-        if case is None or order is None or (case.ticket_id, order.vendor_id) != (event.ticket_id, event.vendor_id):
+        if case is None or order is None or (case.ticket_id, order.vendor_id) != (event.ticket_id, vendor_id):
             raise _no_work_order(event.work_order_id)
-        if envelope.subject != case.ticket_id:
-            raise DomainError("subject_mismatch", "消息 subject 须为需求编号 (subject must be the ticket id)")
         if report_progress(case, command, actor, utcnow()):
-            await cases.save(case, actor=actor, causation=envelope)
+            await cases.save(case, actor=actor, causation=cause)
 
     await _retrying(apply)
+
+
+def _detail_of(error: DomainError) -> list[dict[str, Any]]:
+    """The field a domain rule names, as it sits in the message (`version` is `data.version`)."""
+    return [{"field": f"data.{error.field}", "rule": error.code, "message": error.message}] if error.field else []
 
 
 async def verify(

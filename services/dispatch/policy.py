@@ -22,6 +22,16 @@ def work_order_scope(user: Principal) -> str | None:
     raise Forbidden("not_allowed", "无权查看工单 (work orders are for the IT division and vendors)")
 
 
+def refusal_scope(user: Principal) -> str | None:
+    """Whose refused progress reports a reader sees: a vendor its own, the IT division and auditors every
+    vendor's (None); 403 for everyone else."""
+    if user.has_role(IT_DIVISION, AUDITOR):
+        return None
+    if _vendor(user):
+        return user.vendor_id
+    raise Forbidden("not_allowed", "无权查看退回的进度报告 (refused reports are for vendors and the IT division)")
+
+
 def sees_requester(user: Principal) -> bool:
     """Vendors get the work, not who asked for it; the IT division and auditors see both."""
     return user.has_role(IT_DIVISION, AUDITOR)

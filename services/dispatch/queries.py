@@ -1,11 +1,18 @@
 """Dispatch's reads, each scoped by services.dispatch.policy."""
 
+from datetime import datetime
 from typing import Any
 
 from services.dispatch import policy
-from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
+from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository, VendorRefusalRepository
 from services.dispatch.handlers import today_in_shanghai
-from services.dispatch.views import queue_item_view, release_view, verification_view, work_order_view
+from services.dispatch.views import (
+    queue_item_view,
+    refusal_view,
+    release_view,
+    verification_view,
+    work_order_view,
+)
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.errors import NotFound
@@ -56,3 +63,11 @@ async def pending_verifications(reader: Principal, *, cases: DispatchCaseReposit
 async def list_releases(releases: ReleaseRepository, *, limit: int, skip: int) -> list[dict[str, Any]]:
     """第六条八: every signed-in user may read the release announcements."""
     return [release_view(document) for document in await releases.latest(limit=limit, skip=skip)]
+
+
+async def list_vendor_refusals(
+    reader: Principal, *, refusals: VendorRefusalRepository, since: datetime | None, limit: int, skip: int
+) -> list[dict[str, Any]]:
+    """The progress reports refused from vendors' topics, newest first: a vendor sees its own only."""
+    found = await refusals.latest(vendor_id=policy.refusal_scope(reader), since=since, limit=limit, skip=skip)
+    return [refusal_view(row) for row in found]

@@ -6,13 +6,13 @@ ids, inserts that skip duplicates, stages that only move forward), so a redelive
 
 from functools import partial
 
-from services.dispatch.adapters import DispatchCaseRepository
+from services.dispatch.adapters import DispatchCaseRepository, VendorRefusalRepository
 from services.dispatch.domain import VENDOR_IDS
 from services.dispatch.handlers import (
     when_problem_ready_for_dispatch_queue_it,
     when_requirement_confirmed_open_case,
     when_requirement_released_close_case,
-    when_vendor_progress_reported_advance_work_order,
+    when_vendor_reports_progress_advance_or_refuse,
 )
 from shared.runtime import Runtime
 
@@ -21,7 +21,7 @@ PROGRESS_GROUP = "dispatch-progress"
 RELEASES_GROUP = "dispatch-releases"
 
 
-def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
+def subscribe(runtime: Runtime, cases: DispatchCaseRepository, refusals: VendorRefusalRepository) -> None:
     topics = runtime.topics
     runtime.subscribe(
         topics.review_events,
@@ -34,16 +34,15 @@ def subscribe(runtime: Runtime, cases: DispatchCaseRepository) -> None:
         handlers={"ProblemReadyForDispatch": partial(when_problem_ready_for_dispatch_queue_it, cases=cases)},
     )
     # One progress topic per vendor, each written only by that vendor (docs/security.md): the topic a report
-    # arrives on says whose it is, whatever the report claims.
+    # arrives on says whose it is, whatever the report claims. Every message there is read as it came and
+    # checked against the published contract (shared.vendor_reports); what fails is refused, for the vendor.
     for vendor_id in VENDOR_IDS:
-        runtime.subscribe(
+        runtime.subscribe_outside(
             topics.vendor_progress(vendor_id),
             group=PROGRESS_GROUP,
-            handlers={
-                "VendorProgressReported": partial(
-                    when_vendor_progress_reported_advance_work_order, cases=cases, topic_vendor=vendor_id
-                )
-            },
+            handler=partial(
+                when_vendor_reports_progress_advance_or_refuse, vendor_id=vendor_id, cases=cases, refusals=refusals
+            ),
         )
     # A release is one transaction of the releases table; the cases it names follow from its events.
     runtime.subscribe(

@@ -97,3 +97,22 @@ def release_view(document: dict[str, Any]) -> dict[str, Any]:
         "announced_at": document["announced_at"],
         "announced_by": document["announced_by"],
     }
+
+
+def refusal_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A refused vendor report (VendorRefusalRead in services/dispatch/entrypoints.py)."""
+    return {
+        "id": row["id"],
+        "vendor_id": row["vendor_id"],
+        "refused_at": row["refused_at"],
+        "topic": row["topic"],
+        "partition": row["kafka_partition"],
+        "offset": row["kafka_offset"],
+        "key": row["kafka_key"],
+        "message_id": row["message_id"],
+        "type": row["message_type"],
+        "subject": row["subject"],
+        "code": row["code"],
+        "reason": row["reason"],
+        "detail": row["detail"],
+    }

@@ -21,6 +21,7 @@ from services.portal.handlers import (
     ticket_timeline,
     when_any_event_append_audit,
     when_ticket_event_record_timeline,
+    when_vendor_reports_progress_append_audit,
 )
 from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
@@ -177,15 +178,23 @@ def build_router(
 def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
     append = partial(when_any_event_append_audit, audit=audit)
     topics = runtime.topics
-    runtime.extra_topics.extend(topics.vendor_progress(vendor_id) for vendor_id, _ in VENDORS)
     runtime.subscribe(
         *topics.ticket_events,
-        *(topics.vendor_progress(vendor_id) for vendor_id, _ in VENDORS),
         topics.notifications,
         topics.directory,
         group=f"{GROUP}-audit",
         handlers=dict.fromkeys(EVENT_TYPES, append),
     )
+    # A vendor writes its progress topic itself: each is read on its own, knowing whose it is, and only a
+    # valid progress report of that vendor is recorded (when_vendor_reports_progress_append_audit).
+    for vendor_id, _ in VENDORS:
+        topic = topics.vendor_progress(vendor_id)
+        runtime.extra_topics.append(topic)
+        runtime.subscribe_outside(
+            topic,
+            group=f"{GROUP}-audit",
+            handler=partial(when_vendor_reports_progress_append_audit, vendor_id=vendor_id, audit=audit),
+        )
 
 
 def subscribe(runtime: Runtime, views: TicketViews) -> None:

@@ -14,8 +14,13 @@ from services.portal.passwords import verify_password
 from services.portal.timeline import split_part_entry, status_after, timeline_entry
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
+from shared.bus import Record
 from shared.clock import Clock
 from shared.events import Envelope, new_id
+from shared.logs import get_logger
+from shared.vendor_reports import ReportRefused, read_vendor_report, vendor_actor, vendor_source
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -194,4 +199,38 @@ async def when_any_event_append_audit(envelope: Envelope, *, audit: AuditLog) ->
         envelope.type,
         envelope.subject,
         {"event_id": envelope.id, "source": envelope.source, "time": envelope.time.isoformat(), "data": envelope.data},
+    )
+
+
+async def when_vendor_reports_progress_append_audit(
+    body: Any, record: Record, *, vendor_id: str, audit: AuditLog
+) -> None:
+    """What a vendor writes on its own progress topic reaches the trail only as a valid progress report, under
+    the vendor of the topic (shared.vendor_reports): the vendor writes these messages itself, so their type,
+    actor and source are its word, and the trail records who acted, not who a message says acted."""
+    try:
+        report = read_vendor_report(body, vendor_id)
+    except ReportRefused as refusal:
+        log.warning(
+            "vendor message not audited",
+            vendor_id=vendor_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            code=refusal.code,
+            reason=refusal.message,
+        )
+        return
+    if await audit.contains_event(report.id):
+        return
+    await audit.append(
+        vendor_actor(vendor_id),
+        report.type,
+        report.subject,
+        {
+            "event_id": report.id,
+            "source": vendor_source(vendor_id),
+            "time": report.time.isoformat(),
+            "data": report.data.model_dump(mode="json"),
+        },
     )

@@ -13,6 +13,10 @@ from shared.events.base import Event
 
 ProgressStage = Literal["accepted", "in_development", "in_testing", "delivered"]
 Priority = Literal["P1", "P2", "P3", "P4"]
+# The bounds of what a vendor writes, the same over Kafka and over HTTP (services/dispatch/entrypoints.py).
+ID_MAX_LENGTH = 64
+VERSION_MAX_LENGTH = 64
+NOTE_MAX_LENGTH = 2000
 
 
 class WorkOrderDispatched(Event):
@@ -33,14 +37,14 @@ class WorkOrderDispatched(Event):
 
 
 class VendorProgressReported(Event):
-    """A vendor's report on a work order (written by the vendor, on the progress topic or over HTTP)."""
+    """A vendor's report on a work order (written by the vendor, on its own progress topic)."""
 
-    work_order_id: str
-    ticket_id: str
-    vendor_id: str
+    work_order_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
+    ticket_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
+    vendor_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH, description="the vendor of the topic")
     stage: ProgressStage
-    version: str | None = Field(None, description="required when stage is delivered")
-    note: str = ""
+    version: str | None = Field(None, max_length=VERSION_MAX_LENGTH, description="required when stage is delivered")
+    note: str = Field("", max_length=NOTE_MAX_LENGTH)
 
 
 class WorkOrderProgressed(Event):

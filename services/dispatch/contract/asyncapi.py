@@ -2,21 +2,27 @@
 
 Each message schema is the shared Envelope (CloudEvents attributes) with `type` and `dataschema` fixed and
 `data` the event's own schema. What a vendor receives is open to new optional fields (readers ignore
-what they do not know); what a vendor sends is closed, because dispatch refuses unknown fields.
+what they do not know); what a vendor sends is the strict model dispatch checks it with
+(shared.vendor_reports.VendorProgressMessage): closed, bounded, with a zoned time.
 """
 
 import copy
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.dispatch.contract.examples import EXAMPLES
 from shared.events import Envelope, Event, VendorProgressReported, WorkOrderDispatched, WorkOrderReopened
 from shared.topics import PARTITIONS
+from shared.vendor_reports import VendorProgressMessage
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING = "0.5.0"
 RECEIVED: dict[str, type[Event]] = {"WorkOrderDispatched": WorkOrderDispatched, "WorkOrderReopened": WorkOrderReopened}
 SENT: dict[str, type[Event]] = {"VendorProgressReported": VendorProgressReported}
 MESSAGES = {**RECEIVED, **SENT}
+# The envelope model of each message: what a vendor sends is read with the strict one.
+ENVELOPES: dict[str, type[BaseModel]] = {"VendorProgressReported": VendorProgressMessage}
 TITLES = {
     "WorkOrderDispatched": "派发工单 — a work order for the vendor (第六条五)",
     "WorkOrderReopened": "工单重新打开 — verification failed, develop again (第六条七)",
@@ -26,14 +32,16 @@ ATTRIBUTES = {
     "specversion": 'CloudEvents version: always "1.0".',
     "id": "Unique id of this message; consumers drop an id they have processed, so a resent message keeps its id.",
     "type": "The event's name: what `data` is.",
-    "source": "Who produced it: /fiscaldesk/<service> for fiscaldesk, /vendors/<vendor_id> for a vendor.",
+    "source": "Who produced it: /fiscaldesk/<service> for fiscaldesk, /vendors/<vendor_id> for a vendor "
+    "(the vendor of the topic: another is refused).",
     "subject": "The ticket id (需求编号), equal to data.ticket_id; it is also the Kafka record key.",
-    "time": "When it happened (RFC 3339, with a time zone).",
+    "time": "When it happened: RFC 3339 text with a time zone (Z or +08:00); a time without one is refused.",
     "datacontenttype": "Always application/json.",
     "dataschema": "fiscaldesk:<type>:v<n>, the version of `data`; a consumer refuses a version it does not know.",
     "correlationid": "Shared by every message of one flow; a vendor copies it from the work order.",
     "causationid": "Id of the message that caused this one (a vendor gives the work order's id), or null.",
-    "actor": "Who acted; a vendor gives its integration user, with org_id = its vendor id.",
+    "actor": "Who acted. A vendor gives its integration user, with org_id = its vendor id (another is refused); "
+    "fiscaldesk's history and audit trail name the vendor of the topic, not this user.",
     "data": "The event.",
 }
 REQUIRED = [name for name in ATTRIBUTES if name not in {"datacontenttype", "causationid"}]
@@ -53,7 +61,7 @@ def message_schema(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     data = model.model_json_schema(ref_template="#/$defs/{model}")
     definitions = data.pop("$defs", {})
     data |= EXTRA_RULES.get(name, {})
-    envelope = Envelope.model_json_schema(ref_template="#/$defs/{model}")
+    envelope = ENVELOPES.get(name, Envelope).model_json_schema(ref_template="#/$defs/{model}")
     definitions |= envelope.pop("$defs")
     definitions[name] = data
     if not closed:
@@ -66,7 +74,10 @@ def message_schema(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     properties["type"] |= {"const": name}
     properties["dataschema"] |= {"const": f"fiscaldesk:{name}:v{model.schema_version}"}
     properties["datacontenttype"] |= {"const": "application/json"}
-    properties["actor"] = {"$ref": "#/$defs/Actor", "description": ATTRIBUTES["actor"]}
+    properties["actor"] = {
+        "$ref": f"#/$defs/{'VendorActor' if closed else 'Actor'}",
+        "description": ATTRIBUTES["actor"],
+    }
     properties["data"] = {"$ref": f"#/$defs/{name}", "description": ATTRIBUTES["data"]}
     envelope |= {"title": f"{name} message", "description": TITLES[name], "required": REQUIRED}
     return _ordered(envelope), definitions
@@ -140,13 +151,27 @@ naming another vendor than the topic's is refused).
 - The Kafka record key is the ticket id (`subject`), so one ticket's messages stay in order.
 - Delivery is at least once: drop a message whose `id` you have already processed.
 - Stages only move forward; a report of a stage already reached is acknowledged and ignored, so a report
-  may be resent. `delivered` must name the delivered `version`. A report that cannot be accepted goes to
-  fiscaldesk's dead-letter topic, and the IT division sees it there.
+  may be resent. `delivered` must name the delivered `version`.
+- What you send is checked strictly against its schema, and what names a vendor (`source`, `actor.org_id`,
+  `data.vendor_id`) must name the topic's. A report that cannot be accepted is refused: read your refusals,
+  with the reason per field, at dispatch's `GET /api/vendor-refusals` (README.md beside this file). A
+  corrected report is a new message with a new `id`.
+- fiscaldesk records a report under the vendor of its topic: `actor` is for information only.
 - Within v1, what you receive may gain optional fields: ignore what you do not know. A change that breaks
   a reader gets a new `dataschema` version.
 
 Generated by `python -m services.dispatch.contract` from the event models; README.md beside this file has
 the example exchange and the HTTP alternative for vendors without Kafka."""
+
+
+# How a vendor authenticates (shared.bus.kafka_security, docs/decisions/0007-kafka-sasl-acls.md).
+SECURITY_SCHEMES = {
+    "scramSha512": {
+        "type": "scramSha512",
+        "description": "SASL/SCRAM-SHA-512. The username is your vendor id; the password comes from the region "
+        "by a separate channel.",
+    }
+}
 
 
 def asyncapi() -> dict[str, Any]:
@@ -168,8 +193,10 @@ def asyncapi() -> dict[str, Any]:
                 "host": "{bootstrap}",
                 "protocol": "kafka",
                 "description": "The region's Kafka cluster. Each vendor gets its own principal that may read its "
-                "own work-orders topic and write its own vendor-progress topic, nothing else.",
+                "own work-orders topic and write its own vendor-progress topic, nothing else. Security protocol "
+                "SASL_PLAINTEXT, or SASL_SSL where the region's Kafka has TLS.",
                 "variables": {"bootstrap": {"description": "Bootstrap servers the region gives the vendor."}},
+                "security": [{"$ref": "#/components/securitySchemes/scramSha512"}],
             }
         },
         "channels": {
@@ -184,7 +211,8 @@ def asyncapi() -> dict[str, Any]:
                 "{prefix}.vendor-progress.{vendorId}",
                 SENT,
                 "One topic per vendor, written only by that vendor, read by fiscaldesk's dispatch service "
-                "(consumer group dispatch-progress). `data.vendor_id` must be the topic's vendor.",
+                "(consumer group dispatch-progress). `source`, `actor.org_id` and `data.vendor_id` must name the "
+                "topic's vendor; a refused report is listed at dispatch's GET /api/vendor-refusals.",
                 prefix=PREFIX,
                 vendorId=VENDOR_ID,
             ),
@@ -210,6 +238,7 @@ def asyncapi() -> dict[str, Any]:
             },
         },
         "components": {
+            "securitySchemes": SECURITY_SCHEMES,
             "messages": {name: _message(name) for name in MESSAGES},
             "schemas": dict(sorted(copy.deepcopy(schemas).items())),
         },

@@ -9,6 +9,7 @@ from services.dispatch.domain.model import (
     WorkOrder,
     WorkOrderStatus,
 )
+from services.dispatch.domain.refusals import VendorRefusal, refuse_report
 from services.dispatch.domain.releases import Release, announce_release, new_release_id
 from services.dispatch.domain.verification import mark_released, verify_delivery
 from services.dispatch.domain.work_orders import (
@@ -32,6 +33,7 @@ __all__ = [
     "HistoryEntry",
     "Release",
     "ReportProgress",
+    "VendorRefusal",
     "VerifyDelivery",
     "WorkOrder",
     "WorkOrderStatus",
@@ -42,6 +44,7 @@ __all__ = [
     "new_release_id",
     "open_dispatch_case",
     "open_problem_case",
+    "refuse_report",
     "reopen_problem",
     "report_progress",
     "verify_delivery",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from infra.launcher import Stack
-from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository
+from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository, VendorRefusalRepository
 from shared.db import Database
 from shared.outbox import Outbox, OutboxWriter
 from shared.topics import Topics
@@ -19,11 +19,12 @@ class Stores:
     db: Database
     cases: DispatchCaseRepository
     releases: ReleaseRepository
+    refusals: VendorRefusalRepository
 
 
 def dispatch_stores(db: Database) -> Stores:
     outbox = Outbox(OutboxWriter(Topics("test"), source="/fiscaldesk/dispatch"))
-    return Stores(db, DispatchCaseRepository(db, outbox), ReleaseRepository(db, outbox))
+    return Stores(db, DispatchCaseRepository(db, outbox), ReleaseRepository(db, outbox), VendorRefusalRepository(db))
 
 
 @pytest.fixture(scope="module")

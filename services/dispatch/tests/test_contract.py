@@ -1,6 +1,7 @@
 """The vendor contract in docs/integration/ is what the code says, and it says it coherently."""
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -9,8 +10,8 @@ from services.dispatch.contract import yaml
 from services.dispatch.contract.asyncapi import MESSAGES, asyncapi, json_schema_file
 from services.dispatch.contract.examples import EXAMPLES
 from services.dispatch.contract.render import ROOT, render, stale
-from services.dispatch.handlers import PROGRESS_SCHEMA
 from shared.events import Envelope
+from shared.vendor_reports import DATASCHEMA, read_vendor_report
 
 
 @pytest.mark.parametrize("path", sorted(render()), ids=lambda p: str(p.relative_to(ROOT)))
@@ -32,7 +33,8 @@ def test_examples_are_messages_fiscaldesk_accepts_and_match_their_schema(name: s
     schema = json_schema_file(name)
     assert check(example, schema, schema) == []
     if name == "VendorProgressReported":
-        assert envelope.dataschema == PROGRESS_SCHEMA
+        assert envelope.dataschema == DATASCHEMA
+        assert read_vendor_report(example, example["data"]["vendor_id"]).id == example["id"]
 
 
 def test_schema_refuses_what_dispatch_refuses() -> None:
@@ -42,6 +44,11 @@ def test_schema_refuses_what_dispatch_refuses() -> None:
     assert check(without_version, schema, schema), "delivered needs a version"
     assert check({**delivered, "extra": 1}, schema, schema), "no unknown attribute in what a vendor sends"
     assert check({**delivered, "dataschema": "fiscaldesk:VendorProgressReported:v2"}, schema, schema)
+    assert check({**delivered, "time": "2027-01-23T09:30:00"}, schema, schema), "a time needs its zone"
+    assert check({**delivered, "source": "vendor-a"}, schema, schema), "a vendor's source is /vendors/<id>"
+    assert check({**delivered, "data": {**delivered["data"], "note": "长" * 2001}}, schema, schema)
+    assert check({**delivered, "data": {**delivered["data"], "version": "v" * 65}}, schema, schema)
+    assert check({**delivered, "actor": {**delivered["actor"], "roles": ["it_division"]}}, schema, schema)
     received = json_schema_file("WorkOrderDispatched")
     [dispatched] = EXAMPLES["WorkOrderDispatched"]
     later = {**dispatched, "data": {**dispatched["data"], "a_field_added_later": 1}}
@@ -59,6 +66,13 @@ def test_every_reference_in_the_asyncapi_document_resolves() -> None:
     assert set(document["components"]["messages"]) == set(MESSAGES)
     assert document["channels"]["workOrders"]["address"] == "{prefix}.work-orders.{vendorId}"
     assert document["channels"]["vendorProgress"]["address"] == "{prefix}.vendor-progress.{vendorId}"
+
+
+def test_asyncapi_declares_sasl_scram_sha_512_on_its_server() -> None:
+    document = asyncapi()
+    [requirement] = document["servers"]["fiscaldesk"]["security"]
+    scheme = document["components"]["securitySchemes"][requirement["$ref"].rsplit("/", 1)[-1]]
+    assert scheme["type"] == "scramSha512"
 
 
 def test_yaml_writer_quotes_whatever_a_reader_could_take_for_something_else() -> None:
@@ -115,6 +129,12 @@ def check(value: Any, schema: dict, root: dict, path: str = "$") -> list[str]:
         errors.append(f"{path}: too small")
     if "minLength" in schema and len(value) < schema["minLength"]:
         errors.append(f"{path}: too short")
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        errors.append(f"{path}: too long")
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        errors.append(f"{path}: too many items")
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        errors.append(f"{path}: does not match {schema['pattern']}")
     if isinstance(value, dict):
         errors += [f"{path}.{name}: missing" for name in schema.get("required", []) if name not in value]
         properties = schema.get("properties", {})

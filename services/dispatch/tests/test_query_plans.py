@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 CASES = 120_000
 RELEASES = 30_000
+REFUSALS = 40_000
 START = datetime(2025, 1, 1, tzinfo=UTC)
 TODAY = date(2026, 12, 7)
 COUNTIES = sorted(code for code, division in divisions().items() if division.level == "county")
@@ -93,6 +94,28 @@ def case_rows(rng: random.Random) -> list[tuple]:
     return rows
 
 
+REFUSAL_COLUMNS = [
+    *("id", "vendor_id", "refused_at", "topic", "kafka_partition", "kafka_offset", "kafka_key"),
+    *("message_id", "message_type", "subject", "code", "reason", "detail"),
+]
+
+
+def refusal_rows(rng: random.Random) -> list[tuple]:
+    """Two years of refused reports, most of them one vendor's (a client with a bug refuses many)."""
+    rows = []
+    for n in range(REFUSALS):
+        vendor = VENDOR_IDS[0] if rng.random() < 0.8 else VENDOR_IDS[1]
+        topic = f"test.vendor-progress.{vendor}"
+        at = START + timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
+        ticket = f"REQ-{rng.randrange(CASES):07d}"
+        detail = dumps([{"field": "time", "rule": "value_error", "message": "须带时区"}])
+        said = (f"m{n}", "VendorProgressReported", ticket)
+        rows.append(
+            (f"{topic}@0:{n}", vendor, at, topic, 0, n, ticket, *said, "schema_invalid", "消息不符合格式", detail)
+        )
+    return rows
+
+
 async def seed(url: str) -> None:
     rng = random.Random(6)
     # Without the pool's JSON codec (COPY is binary): JSONB values go as their JSON text (shared.db.dumps).
@@ -116,6 +139,7 @@ async def seed(url: str) -> None:
             ],
         )
         await conn.copy_records_to_table("release_tickets", records=tickets, columns=["ticket_id", "release_id"])
+        await conn.copy_records_to_table("vendor_refusals", records=refusal_rows(rng), columns=REFUSAL_COLUMNS)
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -210,6 +234,19 @@ async def test_release_lists_and_ticket_lookups_use_an_index(checked: Stores) ->
         assert len(page) == 50 and announced == sorted(announced, reverse=True)
     found = await explained(checked, checked.releases.released_in(["REQ-0000005", "REQ-0000006", "REQ-x"]))
     assert found == {"REQ-0000005": "REL-000001", "REQ-0000006": "REL-000001"}
+
+
+@pytest.mark.parametrize("vendor_id", [None, *VENDOR_IDS])
+async def test_the_vendor_refusal_lists_use_an_index_newest_first(checked: Stores, vendor_id: str | None) -> None:
+    for since in (None, datetime(2026, 6, 1, tzinfo=UTC)):
+        for skip in (0, 200):
+            page = await explained(
+                checked, checked.refusals.latest(vendor_id=vendor_id, since=since, limit=100, skip=skip)
+            )
+            assert len(page) == 100 and all(vendor_id in (None, row["vendor_id"]) for row in page)
+            assert all(since is None or row["refused_at"] > since for row in page)
+            keys = [(row["refused_at"], row["id"]) for row in page]
+            assert keys == sorted(keys, reverse=True)
 
 
 async def test_the_version_guarded_update_finds_its_row_by_the_primary_key(checked: Stores) -> None:
