@@ -77,6 +77,15 @@ def test_access_matrix_work_orders(api: Api, user: str) -> None:
 
 
 @pytest.mark.parametrize("user", USERS)
+def test_access_matrix_vendor_refusals(api: Api, user: str) -> None:
+    response = api.get("dispatch", "/api/vendor-refusals", as_user=user)
+    assert response.status_code == (200 if user in WORK_ORDER_READERS else 403)
+    if user.startswith("vendor"):
+        own = api.get("portal", "/api/me", as_user=user).json()["org_id"]
+        assert {refusal["vendor_id"] for refusal in response.json()} <= {own}
+
+
+@pytest.mark.parametrize("user", USERS)
 def test_access_matrix_inbox_and_directory_for_everyone(api: Api, user: str) -> None:
     assert api.get("notify", "/api/notifications", as_user=user).status_code == 200
     assert api.get("portal", "/api/orgs", as_user=user, params={"division": "150100"}).status_code == 200
@@ -88,6 +97,7 @@ ENDPOINTS = [
     ("review", "GET", "/api/review-tasks"),
     ("notify", "GET", "/api/notifications"),
     ("dispatch", "GET", "/api/work-orders"),
+    ("dispatch", "GET", "/api/vendor-refusals"),
     ("portal", "GET", "/api/me"),
 ]
 
