@@ -12,13 +12,13 @@ from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportP
 from services.dispatch.domain.work_orders import proposed_delivery
 from shared.auth import CurrentUser
 from shared.clock import Clock
+from shared.params import Skip
 from shared.workcalendar import WorkCalendar
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 Url = Annotated[Text, StringConstraints(max_length=500)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Skip = Annotated[int, Query(ge=0)]
 
 
 class WorkOrderCreate(BaseModel):

@@ -1,0 +1,126 @@
+"""The holes of issue 15, each shown closed against the running services: a request that got a 500 gets a
+4xx naming the field and the rule and changes nothing."""
+
+import pytest
+
+from tests.support import Api
+
+pytestmark = pytest.mark.e2e
+
+BIG = 2**63  # one past PostgreSQL's bigint: it used to reach the database and come back as a 500
+WINDOW = {"opens_at": "2026-12-10T09:00:00+08:00", "closes_at": "2026-12-11T18:00:00+08:00", "reason": "补充征集窗口"}
+BUG_DETAILS = {"kind": "bug", "error_text": "报错", "steps": "打开页面", "os": "Windows 10", "browser": "Chrome"}
+CONSULTING = {
+    "category": "consulting",
+    "title": "指标查询如何导出",
+    "description": "指标查询界面在哪里可以导出？",
+    "details": {**BUG_DETAILS, "browser_version": "120"},
+}
+RECORDED = {**CONSULTING, "channel": "hotline", "org_id": "bu-150102-01", "caller": {"name": "王女士"}}
+
+
+def problems_seen(api: Api, user: str) -> int:
+    return len(api.get("intake", "/api/problems", as_user=user, params={"limit": 200}).json())
+
+
+def announcements_seen(api: Api) -> int:
+    return len(api.get("notify", "/api/announcements", as_user="admin", params={"every": True, "limit": 100}).json())
+
+
+def windows_seen(api: Api) -> dict:
+    return api.get("intake", "/api/submission-window", as_user="itdiv", params={"month": "2026-12"}).json()
+
+
+def refusal(response, status: int = 422) -> set[tuple[str, str]]:
+    assert response.status_code == status, response.text
+    return {(entry["field"], entry["rule"]) for entry in response.json()["detail"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "user", "body"),
+    [("/api/problems", "submitter", CONSULTING), ("/api/problems/recorded", "duty", RECORDED)],
+    ids=["reported", "recorded"],
+)
+def test_problem_whose_details_kind_disagrees_with_its_category_is_refused_naming_details_kind(
+    api: Api, path: str, user: str, body: dict
+) -> None:
+    before = problems_seen(api, user)
+
+    response = api.post("intake", path, as_user=user, json=body)
+
+    assert ("details.kind", "details_kind_mismatch") in refusal(response)
+    assert "咨询" in response.json()["message"] or "consulting" in response.json()["message"]
+    assert problems_seen(api, user) == before
+
+
+@pytest.mark.parametrize("user", ["itdiv", "submitter"])
+def test_submission_window_with_a_number_for_closes_at_is_refused_naming_closes_at(api: Api, user: str) -> None:
+    """A number is read as seconds since 1970 (pydantic's rule for datetimes): this window would close in 1970,
+    before it opens. Refused naming closes_at for anyone, before the permission is looked at."""
+    before = windows_seen(api)
+
+    response = api.post("intake", "/api/submission-windows", as_user=user, json={**WINDOW, "closes_at": 1})
+
+    assert ("closes_at", "window_order") in refusal(response)
+    assert response.json()["detail"][0]["message"] == "关闭时间须晚于开放时间"
+    assert windows_seen(api) == before
+
+
+def test_submission_window_that_closes_before_it_opens_is_refused_naming_closes_at(api: Api) -> None:
+    body = {**WINDOW, "closes_at": WINDOW["opens_at"]}
+    response = api.post("intake", "/api/submission-windows", as_user="itdiv", json=body)
+    assert ("closes_at", "window_order") in refusal(response)
+
+
+def test_batch_reject_without_a_reason_is_refused_naming_reason(api: Api) -> None:
+    body = {"ticket_ids": ["REQ-20261201-0001"], "action": "reject"}
+
+    response = api.post("review", "/api/review-tasks/batch", as_user="county", json=body)
+
+    assert ("reason", "string_too_short") in refusal(response)
+    assert response.json()["detail"][0]["limit"]["min_length"] > 1
+
+
+def test_announcement_that_ends_when_it_begins_is_refused_naming_visible_until(api: Api) -> None:
+    before = announcements_seen(api)
+    at = "2026-12-02T09:00:00+08:00"
+
+    response = api.post(
+        "notify",
+        "/api/announcements",
+        as_user="admin",
+        json={"title": "停机维护", "visible_from": at, "visible_until": at},
+    )
+
+    assert ("visible_until", "window_order") in refusal(response)
+    assert announcements_seen(api) == before
+
+
+OUT_OF_RANGE = [
+    ("dispatch", "/api/work-orders", "itdiv", {"skip": BIG}, "skip"),
+    ("dispatch", "/api/dispatch-queue", "itdiv", {"skip": BIG}, "skip"),
+    ("dispatch", "/api/releases", "itdiv", {"skip": BIG}, "skip"),
+    ("intake", "/api/requirements", "unitadmin", {"skip": BIG}, "skip"),
+    ("intake", "/api/problems", "submitter", {"skip": BIG}, "skip"),
+    ("review", "/api/publications", "itdiv", {"skip": BIG}, "skip"),
+    ("review", "/api/problem-ledger", "itdiv", {"skip": BIG}, "skip"),
+    ("portal", "/api/tickets", "itdiv", {"skip": BIG}, "skip"),
+    ("notify", f"/api/notification-scheme/versions/{BIG}", "admin", {}, "number"),
+    ("notify", f"/api/notification-scheme/versions/{2**31}", "admin", {}, "number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "path", "user", "params", "field"), OUT_OF_RANGE, ids=[f"{c[0]}{c[1]}?{c[4]}" for c in OUT_OF_RANGE]
+)
+def test_integer_past_what_the_database_holds_is_refused_naming_the_parameter(
+    api: Api, service: str, path: str, user: str, params: dict, field: str
+) -> None:
+    response = api.get(service, path, as_user=user, params=params)
+    assert (field, "less_than_equal") in refusal(response)
+
+
+def test_scheme_change_on_a_base_version_past_what_the_database_holds_is_refused(api: Api) -> None:
+    body = {"base_version": 2**31, "rules": []}
+    response = api.put("notify", "/api/notification-scheme/events/RequirementSubmitted", as_user="admin", json=body)
+    assert ("base_version", "less_than_equal") in refusal(response)
