@@ -1,9 +1,17 @@
 """The holes of issue 15, each shown closed against the running services: a request that got a 500 gets a
 4xx naming the field and the rule and changes nothing."""
 
-import pytest
+import base64
+import json
+import shutil
+import subprocess
+from io import BytesIO
 
-from tests.support import Api
+import pytest
+from openpyxl import load_workbook
+
+from infra.launcher import ROOT
+from tests.support import Api, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -124,3 +132,52 @@ def test_scheme_change_on_a_base_version_past_what_the_database_holds_is_refused
     body = {"base_version": 2**31, "rules": []}
     response = api.put("notify", "/api/notification-scheme/events/RequirementSubmitted", as_user="admin", json=body)
     assert ("base_version", "less_than_equal") in refusal(response)
+
+
+# Hole 8: exported spreadsheets ran formulas from user text.
+
+FORMULA_TITLE = '=HYPERLINK("http://evil.test","点此查看")'
+FORMULA_TEXTS = [FORMULA_TITLE, "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
+
+
+def test_problem_ledger_export_shows_a_title_beginning_with_equals_as_text(api: Api) -> None:
+    report = {**CONSULTING, "title": FORMULA_TITLE, "details": {"kind": "consulting", "question_type": "business"}}
+    created = api.post("intake", "/api/problems", as_user="submitter", json=report)
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+    eventually(
+        lambda: api.get("review", "/api/problem-ledger", as_user="itdiv", params={"ticket_id": ticket_id}).json(),
+        what=f"{ticket_id} in the problem ledger",
+    )
+
+    export = api.get("review", "/api/problem-ledger.xlsx", as_user="itdiv", params={"category": "consulting"})
+
+    sheet = load_workbook(BytesIO(export.content)).active
+    [row] = [line for line in sheet.iter_rows(min_row=2) if line[0].value == ticket_id]
+    assert (row[1].value, row[1].data_type) == ("'" + FORMULA_TITLE, "s")
+    assert not [cell for line in sheet.iter_rows() for cell in line if cell.data_type == "f"]
+
+
+def browser_workbook(rows: list[list]) -> bytes:
+    """The .xlsx web/src/xlsx.js writes for `rows` (the ticket list's, the board's, the publication's export)."""
+    if not (ROOT / "web" / "node_modules" / "fflate").exists() or not shutil.which("node"):
+        pytest.fail("the web UI's packages are not installed: cd web && npm ci")
+    script = (
+        f"import {{ workbook }} from {str(ROOT / 'web' / 'src' / 'xlsx.js')!r};"
+        "const rows = JSON.parse(process.argv[1]);"
+        "process.stdout.write(Buffer.from(workbook([{ name: 'export', header: ['标题'], rows }])).toString('base64'))"
+    )
+    written = subprocess.run(
+        ["node", "--input-type=module", "-e", script, json.dumps(rows)], capture_output=True, check=True, text=True
+    )
+    return base64.b64decode(written.stdout)
+
+
+def test_browser_export_writes_text_that_would_start_a_formula_as_text() -> None:
+    content = browser_workbook([[text] for text in FORMULA_TEXTS] + [["指标查询"], [-3]])
+
+    cells = [line[0] for line in load_workbook(BytesIO(content)).active.iter_rows(min_row=2)]
+
+    assert [cell.value for cell in cells[:3]] == ["'" + text for text in FORMULA_TEXTS[:3]]
+    assert all(cell.data_type == "s" and cell.value.startswith("'") for cell in cells[: len(FORMULA_TEXTS)])
+    assert [(cell.value, cell.data_type) for cell in cells[-2:]] == [("指标查询", "s"), (-3, "n")]
