@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from infra.launcher import ROOT
-from tests.support import Api, eventually
+from tests.support import Api, eventually, requirement
 
 pytestmark = pytest.mark.e2e
 
@@ -181,3 +181,60 @@ def test_browser_export_writes_text_that_would_start_a_formula_as_text() -> None
     assert [cell.value for cell in cells[:3]] == ["'" + text for text in FORMULA_TEXTS[:3]]
     assert all(cell.data_type == "s" and cell.value.startswith("'") for cell in cells[: len(FORMULA_TEXTS)])
     assert [(cell.value, cell.data_type) for cell in cells[-2:]] == [("指标查询", "s"), (-3, "n")]
+
+
+# Hole 11: the publication gave every reader, vendors included, the whole requirement texts.
+
+PUBLIC_FIELDS = {"ticket_id", "title", "category", "org_name", "business_division_id", "adopted"} | {
+    "expected_upgrade",
+    "reason",
+}
+SECRET = "内部口径：按单位核对年度指标的比对规则，不对外公开"
+
+
+def published_requirement(api: Api) -> tuple[str, str]:
+    """A requirement submitted, reviewed at every level, refined, adopted and published: (ticket, batch)."""
+    submitted = api.post("intake", "/api/requirements", as_user="submitter", json=requirement(description=SECRET))
+    assert submitted.status_code == 201, submitted.text
+    ticket_id = submitted.json()["id"]
+
+    def queued() -> bool:
+        return ticket_id in {t["_id"] for t in api.get("review", "/api/review-tasks", as_user="county").json()}
+
+    eventually(queued, what=f"{ticket_id} in the county's queue")
+    for reviewer in ("county", "city", "region"):
+        forwarded = api.post("review", f"/api/review-tasks/{ticket_id}/forward", as_user=reviewer, json={})
+        assert forwarded.status_code == 200, forwarded.text
+    refine = {"business_division_id": "bd-budget", "module": "指标管理"}
+    assert api.post("review", f"/api/refinement/{ticket_id}", as_user="itdiv", json=refine).status_code == 200
+    adopt = {"decision": "adopt", "expected_upgrade": "2027-03-31"}
+    assert api.post("review", f"/api/confirmation/{ticket_id}", as_user="bizdiv", json=adopt).status_code == 200
+    body = {"month": "2026-12", "ticket_ids": [ticket_id]}
+    published = api.post("review", "/api/publications", as_user="itdiv", json=body)
+    assert published.status_code == 201, published.text
+    return ticket_id, published.json()["_id"]
+
+
+def entry_seen(api: Api, user: str, ticket_id: str, batch_id: str) -> tuple[dict, dict]:
+    """The entry of `ticket_id` as `user` reads it in the list and in the batch itself."""
+    listed = api.get("review", "/api/publications", as_user=user, params={"month": "2026-12"}).json()
+    [in_list] = [e for p in listed if p["_id"] == batch_id for e in p["entries"] if e["ticket_id"] == ticket_id]
+    [in_batch] = api.get("review", f"/api/publications/{batch_id}", as_user=user).json()["entries"]
+    return in_list, in_batch
+
+
+def test_publication_gives_vendors_and_units_the_public_fields_and_the_specification_roles_the_whole_text(
+    api: Api,
+) -> None:
+    ticket_id, batch_id = published_requirement(api)
+
+    for user in ("vendor1", "submitter", "county"):
+        for entry in entry_seen(api, user, ticket_id, batch_id):
+            assert set(entry) == PUBLIC_FIELDS, user
+            assert (entry["adopted"], entry["expected_upgrade"]) == (True, "2027-03-31")
+            assert SECRET not in str(entry)
+        url = f"/api/publications/{batch_id}/specification.docx"
+        assert api.get("review", url, as_user=user).status_code == 403
+    for user in ("itdiv", "bizdiv", "auditor"):
+        for entry in entry_seen(api, user, ticket_id, batch_id):
+            assert entry["description"] == SECRET and entry["module"] == "指标管理", user
