@@ -238,3 +238,37 @@ def test_publication_gives_vendors_and_units_the_public_fields_and_the_specifica
     for user in ("itdiv", "bizdiv", "auditor"):
         for entry in entry_seen(api, user, ticket_id, batch_id):
             assert entry["description"] == SECRET and entry["module"] == "指标管理", user
+
+
+# Hole 12: release links accepted any scheme.
+
+RELEASE = {
+    "version": "v2026.12.9",
+    "release_date": "2026-12-20",
+    "title": "预算管理一体化系统升级",
+    "ticket_ids": ["REQ-20261201-0001"],
+}
+NOT_WEB_LINKS = ["javascript:alert(document.cookie)", "JavaScript:alert(1)", "data:text/html,<script>", "ftp://x/m"]
+
+
+@pytest.mark.parametrize("field", ["manual_url", "video_url", "report_guide_url"])
+@pytest.mark.parametrize("link", NOT_WEB_LINKS)
+def test_release_link_that_is_not_http_or_https_is_refused_naming_the_field(api: Api, field: str, link: str) -> None:
+    before = api.get("dispatch", "/api/releases", as_user="itdiv").json()
+
+    response = api.post("dispatch", "/api/releases", as_user="itdiv", json={**RELEASE, field: link})
+
+    assert (field, "url_scheme") in refusal(response)
+    assert "须以 http:// 或 https:// 开头" in response.json()["message"]
+    assert api.get("dispatch", "/api/releases", as_user="itdiv").json() == before
+
+
+def test_faq_link_that_is_not_http_or_https_is_refused_with_the_same_rule(api: Api) -> None:
+    entry = {
+        "question": "如何打印支付凭证回单",
+        "answer": "在 支付管理 → 回单查询 中勾选凭证后点击打印。",
+        "category": "software_operation",
+        "links": [{"title": "回单打印", "url": "javascript:alert(1)"}],
+    }
+    response = api.post("review", "/api/faq", as_user="itdiv", json=entry)
+    assert ("links.0.url", "url_scheme") in refusal(response)

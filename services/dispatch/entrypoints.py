@@ -12,12 +12,12 @@ from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportP
 from services.dispatch.domain.work_orders import proposed_delivery
 from shared.auth import CurrentUser
 from shared.clock import Clock
+from shared.links import OptionalWebLink
 from shared.params import Skip
 from shared.workcalendar import WorkCalendar
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
-Url = Annotated[Text, StringConstraints(max_length=500)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -63,9 +63,9 @@ class ReleaseCreate(BaseModel):
     title: Annotated[Text, StringConstraints(min_length=2, max_length=100)]
     notes: Annotated[Text, StringConstraints(max_length=5000)] = ""
     ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
-    manual_url: Url = ""
-    video_url: Url = ""
-    report_guide_url: Url = ""
+    manual_url: OptionalWebLink = ""
+    video_url: OptionalWebLink = ""
+    report_guide_url: OptionalWebLink = ""
 
 
 def build_router(cases: DispatchCaseRepository, releases: ReleaseRepository, clock: Clock) -> APIRouter:
