@@ -5,6 +5,9 @@ and `limit` (its context), see docs/integration/errors.md."""
 
 from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 # The fields of every service's request bodies, as the forms name them (docs/glossary.md).
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "title": ("标题", "title"),
@@ -118,6 +121,16 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def field_error(model: str, location: tuple[str, ...], rule: str, value: Any, **limit: Any) -> ValidationError:
+    """A rule across fields, raised from a model validator against the field the user has to change.
+
+    A ValueError raised there is pydantic's `value_error` on the whole body: the answer named no field ("请求
+    内容不符合要求") and a client could not tell which rule it broke. This one names `location` and `rule`
+    (its words in `rule_text`, its figures in `limit`), e.g. `closes_at` / `window_order` / {after: opens_at}."""
+    error = PydanticCustomError(rule, f"{'.'.join(location)} breaks {rule}", limit)
+    return ValidationError.from_exception_data(model, [InitErrorDetails(type=error, loc=location, input=value)])
+
+
 def wants_english(accept_language: str | None) -> bool:
     """English when the request's first language is English; Chinese otherwise (the UI's default)."""
     first = (accept_language or "").split(",")[0].strip().lower()
@@ -188,6 +201,8 @@ def rule_text(kind: str, ctx: dict[str, Any], label: str, english: bool, origina
         "union_tag_not_found": f"请填写{label}的类型",
         "uuid_parsing": f"{label}格式不正确",
         "multiple_of": f"{label}须为 {ctx.get('multiple_of', '')} 的整数倍",
+        "window_order": f"{label}须晚于{field_label([str(ctx.get('after', ''))], False)}",
+        "details_kind_mismatch": f"{label}应为“{n}”，与所选类别一致",
     }
     en = {
         "missing": f"{label} is required",
@@ -212,6 +227,8 @@ def rule_text(kind: str, ctx: dict[str, Any], label: str, english: bool, origina
         "extra_forbidden": f"unknown field {label}",
         "json_invalid": "the request body is not valid JSON",
         "missing_argument": f"{label} is required",
+        "window_order": f"{label} must be after {field_label([str(ctx.get('after', ''))], True)}",
+        "details_kind_mismatch": f"{label} must be {n}, as the category says",
     }
     if kind in ("string_too_short", "too_short") and n == 1:  # an empty text or list: simply not filled in
         kind = "missing"

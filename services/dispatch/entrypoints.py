@@ -13,13 +13,13 @@ from services.dispatch.domain.work_orders import proposed_delivery
 from shared.auth import CurrentUser
 from shared.clock import Clock
 from shared.events.dispatch import NOTE_MAX_LENGTH, VERSION_MAX_LENGTH
+from shared.links import OptionalWebLink
+from shared.params import Skip
 from shared.workcalendar import WorkCalendar
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Id = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
-Url = Annotated[Text, StringConstraints(max_length=500)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Skip = Annotated[int, Query(ge=0)]
 
 
 class WorkOrderCreate(BaseModel):
@@ -66,9 +66,9 @@ class ReleaseCreate(BaseModel):
     title: Annotated[Text, StringConstraints(min_length=2, max_length=100)]
     notes: Annotated[Text, StringConstraints(max_length=5000)] = ""
     ticket_ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
-    manual_url: Url = ""
-    video_url: Url = ""
-    report_guide_url: Url = ""
+    manual_url: OptionalWebLink = ""
+    video_url: OptionalWebLink = ""
+    report_guide_url: OptionalWebLink = ""
 
 
 class RefusalDetail(BaseModel):

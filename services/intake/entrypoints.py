@@ -17,7 +17,9 @@ from services.intake.schemas import RequirementCreate
 from services.intake.window import corrections_in_force, window_of_month, window_status
 from shared.auth import CurrentUser
 from shared.errors import InvalidInput
+from shared.params import INT4_MAX, Skip
 from shared.runtime import Runtime
+from shared.validation import field_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,7 +38,7 @@ class ExtraWindow(BaseModel):
     @model_validator(mode="after")
     def closes_after_it_opens(self) -> "ExtraWindow":
         if self.closes_at <= self.opens_at:
-            raise ValueError("closes_at must be after opens_at")
+            raise field_error("ExtraWindow", ("closes_at",), "window_order", self.closes_at, after="opens_at")
         return self
 
 
@@ -78,7 +80,9 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         body: RequirementCreate,
         user: CurrentUser,
         request: Request,
-        if_match: Annotated[int | None, Header(ge=0, le=2**31, description="the version read: 409 if changed")] = None,
+        if_match: Annotated[
+            int | None, Header(ge=0, le=INT4_MAX, description="the version read: 409 if changed meanwhile")
+        ] = None,
     ) -> None:
         """Edit a draft, or a requirement returned for amendment. `If-Match: <version>` (the `version` of GET)
         refuses an edit made on a copy that changed meanwhile (409)."""
@@ -110,7 +114,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         status: Annotated[str | None, Query(pattern="^(draft|submitted|returned|rejected)$")] = None,
         mine: bool = False,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        skip: Skip = 0,
     ) -> list[dict]:
         """Requirements in the signed-in user's area (or only their own with mine=true), newest first."""
         return await intake.requirements.list_in_area(user, status=status, mine=mine, limit=limit, skip=skip)

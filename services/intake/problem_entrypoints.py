@@ -9,6 +9,7 @@ from services.intake import problem_handlers
 from services.intake.problem_handlers import ProblemDesk
 from services.intake.problem_schemas import ProblemCreate, RecordedProblem
 from shared.auth import CurrentUser
+from shared.params import Skip
 
 
 class ProblemAccepted(BaseModel):
@@ -40,7 +41,7 @@ def build_router(desk: ProblemDesk) -> APIRouter:
         user: CurrentUser,
         category: Annotated[str | None, Query(pattern="^(configuration|data_repair|bug|consulting)$")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        skip: Skip = 0,
     ) -> list[dict]:
         """Problems in the signed-in user's area, newest first."""
         return await desk.problems.list_in_area(user, category=category, limit=limit, skip=skip)

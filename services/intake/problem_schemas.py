@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from services.intake.problems import ProblemForm
 from shared.events import BugDetails, Caller, ConfigurationDetails, ConsultingDetails, DataItem, DataRepairDetails
+from shared.validation import field_error
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True)]
 Short = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
@@ -78,7 +79,8 @@ class ProblemCreate(_Strict):
     @model_validator(mode="after")
     def details_match_category(self) -> "ProblemCreate":
         if self.details.kind != self.category:
-            raise ValueError(f"details.kind must be {self.category!r} for category {self.category!r}")
+            where, kind = ("details", "kind"), self.details.kind
+            raise field_error("ProblemCreate", where, "details_kind_mismatch", kind, expected=self.category)
         return self
 
     def form(self) -> ProblemForm:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from services.intake.domain import RequirementForm
 from services.intake.schemas import RequirementCreate
+from shared.spreadsheets import safe_cell
 from shared.validation import rule_text
 
 MAX_ROWS = 500
@@ -51,7 +52,7 @@ def template() -> bytes:
     sheet.title = "需求征集样表"
     header_style = (Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F5FAD"))
     for index, (_, header, width, choices) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=header)
+        cell = sheet.cell(row=1, column=index, value=safe_cell(header))
         cell.font, cell.fill = header_style
         cell.alignment = Alignment(horizontal="center")
         column = cell.column_letter
@@ -64,7 +65,7 @@ def template() -> bytes:
     sheet.freeze_panes = "A2"
     guide = workbook.create_sheet("填写说明")
     for row, line in enumerate(INSTRUCTIONS, start=1):
-        guide.cell(row=row, column=1, value=line)
+        guide.cell(row=row, column=1, value=safe_cell(line))
     guide.column_dimensions["A"].width = 100
     buffer = BytesIO()
     workbook.save(buffer)

@@ -11,6 +11,7 @@ from services.notify.policy import require_reader_of_config, require_region_admi
 from shared.auth import CurrentUser
 from shared.errors import DomainError, NotFound
 from shared.events import utcnow
+from shared.params import VersionNumber
 
 DeliveryState = Literal["pending", "sending", "sent", "failed", "permanent", "skipped"]
 
@@ -33,7 +34,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
         return await notify.schemes.history(limit)
 
     @router.get("/notification-scheme/versions/{number}")
-    async def scheme_version(number: int, user: CurrentUser) -> dict:
+    async def scheme_version(number: VersionNumber, user: CurrentUser) -> dict:
         require_reader_of_config(user)
         if (doc := await notify.schemes.version(number)) is None:
             raise NotFound("no_scheme_version", f"通知方案第 {number} 版不存在 (no such version)")

@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.events import Envelope
+from shared.links import is_web_link
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def announcement_for(envelope: Envelope, now: datetime) -> Announcement | None:
     """第六条八: releases are announced in advance; 第六条四: the monthly publication. Both to everyone, pinned."""
     data = envelope.data
     if envelope.type == "ReleaseAnnounced":
-        links = {k: data[k] for k in ("manual_url", "video_url", "report_guide_url") if data.get(k)}
+        # Only http(s) links become links in the reader's browser, whatever an event carries (shared/links.py).
+        links = {k: data[k] for k in ("manual_url", "video_url", "report_guide_url") if is_web_link(data.get(k) or "")}
         body = f"计划于 {data['release_date']} 升级至 {data['version']}。\n{data['notes']}"
         return Announcement(
             f"ANN-{envelope.id}", "release", f"系统升级通知：{data['title']}", body, now, now, pinned=True, links=links

@@ -7,6 +7,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from services.notify.scheme import Rule
 from shared.auth import ROLES
+from shared.params import INT4_MAX
+from shared.validation import field_error
 
 OrgId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 DivisionPrefix = Annotated[str, StringConstraints(pattern=r"^\d{1,6}$")]
@@ -21,7 +23,7 @@ class _Strict(BaseModel):
 class SchemeChange(_Strict):
     """Replace the rules of one event type; `base_version` is the version the change was made on."""
 
-    base_version: int = Field(ge=1)
+    base_version: int = Field(ge=1, le=INT4_MAX)
     rules: list[Rule] = Field(max_length=10)
     note: Annotated[str, StringConstraints(max_length=500)] = ""
 
@@ -43,7 +45,9 @@ class AnnouncementIn(_Strict):
     @model_validator(mode="after")
     def window_is_ordered(self) -> "AnnouncementIn":
         if self.visible_from and self.visible_until and self.visible_until <= self.visible_from:
-            raise ValueError("visible_until must be after visible_from")
+            raise field_error(
+                "AnnouncementIn", ("visible_until",), "window_order", self.visible_until, after="visible_from"
+            )
         return self
 
 

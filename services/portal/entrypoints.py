@@ -29,6 +29,7 @@ from shared.auth import CurrentUser, Principal
 from shared.clock import Clock
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
+from shared.params import Skip
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 
@@ -112,7 +113,7 @@ def build_router(
             "submitted"
         ),
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        skip: Annotated[int, Query(ge=0, le=100_000)] = 0,
+        skip: Skip = 0,
     ) -> list[dict]:
         """Tickets in the signed-in user's area with their current status, newest first.
 

@@ -56,6 +56,7 @@ from services.review.schemas import (
 )
 from shared.auth import CurrentUser
 from shared.clock import Clock
+from shared.params import Skip
 from shared.runtime import Runtime
 
 GROUP = "review"
@@ -181,7 +182,7 @@ def build_router(
 
     @router.get("/publications", tags=["publication"])
     async def publications_list(
-        user: CurrentUser, month: str | None = None, limit: Limit = 50, skip: Annotated[int, Query(ge=0)] = 0
+        user: CurrentUser, month: str | None = None, limit: Limit = 50, skip: Skip = 0
     ) -> list[dict]:
         """Every publication, newest first (everyone signed in, 第六条四)."""
         return await list_publications(reader=user, month=month, limit=limit, skip=skip, **publishing)

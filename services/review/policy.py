@@ -50,10 +50,15 @@ def authorize_read_publications(user: Principal) -> None:
     """第六条四: 公示内容通过预算管理一体化系统需求征集模块查看 — every signed-in user reads publications."""
 
 
-def authorize_specification(user: Principal) -> None:
+def reads_whole_publication(user: Principal) -> bool:
     """第十二条二, 第十三条三: the IT division compiles the specification, business divisions confirm it;
-    auditors read everything."""
-    if not user.has_role(IT_DIVISION, BUSINESS_DIVISION, AUDITOR):
+    auditors read everything. Everyone else reads the publication's public fields (PUBLIC_ENTRY_FIELDS)."""
+    return user.has_role(IT_DIVISION, BUSINESS_DIVISION, AUDITOR)
+
+
+def authorize_specification(user: Principal) -> None:
+    """The specification holds the whole requirement texts: for those who read the whole publication."""
+    if not reads_whole_publication(user):
         raise Forbidden(
             "not_allowed_specification",
             "只有信息化处室、业务处室和审计人员可以下载需求说明书 (IT division, business divisions and auditors only)",

@@ -16,6 +16,7 @@ from services.review import policy
 from services.review.adapters import PublicationRepository, ReviewCaseRepository
 from services.review.adapters.documents import entry_document
 from services.review.domain import (
+    PUBLIC_ENTRY_FIELDS,
     CaseNotFound,
     ConcurrentChange,
     IllegalTransition,
@@ -111,21 +112,35 @@ async def list_publications(
     *, reader: Principal, publications: PublicationRepository, month: str | None, limit: int, skip: int
 ) -> list[dict[str, Any]]:
     policy.authorize_read_publications(reader)
-    return await publications.list_published(month=month, limit=limit, skip=skip)
+    found = await publications.list_published(month=month, limit=limit, skip=skip)
+    return [_as_read_by(reader, publication) for publication in found]
 
 
 async def read_publication(batch_id: str, *, reader: Principal, publications: PublicationRepository) -> dict[str, Any]:
     policy.authorize_read_publications(reader)
+    return _as_read_by(reader, await _published(batch_id, publications))
+
+
+async def specification(batch_id: str, *, reader: Principal, publications: PublicationRepository) -> bytes:
+    """软件需求说明书 (第十二条二) of a batch's adopted requirements, as .docx."""
+    policy.authorize_specification(reader)
+    return specification_docx(await _published(batch_id, publications))
+
+
+async def _published(batch_id: str, publications: PublicationRepository) -> dict[str, Any]:
     publication = await publications.read(batch_id)
     if publication is None:
         raise NotFound("publication_not_found", f"公示 {batch_id} 不存在 (no such publication)")
     return publication
 
 
-async def specification(batch_id: str, *, reader: Principal, publications: PublicationRepository) -> bytes:
-    """软件需求说明书 (第十二条二) of a batch's adopted requirements, as .docx."""
-    policy.authorize_specification(reader)
-    return specification_docx(await read_publication(batch_id, reader=reader, publications=publications))
+def _as_read_by(reader: Principal, publication: dict[str, Any]) -> dict[str, Any]:
+    """The whole publication for those who read the specification; for every other reader (units, bureaus,
+    vendors) each entry's public fields only: the same texts are not given out by another door."""
+    if policy.reads_whole_publication(reader):
+        return publication
+    entries = [{key: entry.get(key) for key in PUBLIC_ENTRY_FIELDS} for entry in publication.get("entries", [])]
+    return {**publication, "entries": entries}
 
 
 async def _selected(command: PublishMonth, cases: ReviewCaseRepository) -> list[ReviewCase]:

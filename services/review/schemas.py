@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from services.review.domain import DETAILED_REASON_MIN, RETURN_REASON_MIN, ReviewAction
+from shared.validation import field_error
 
 TicketId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9:_-]{1,64}$")]
 Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -47,8 +48,8 @@ class BatchReviewBody(Body):
     @model_validator(mode="after")
     def reason_fits_action(self) -> Self:
         minimum = {"reject": DETAILED_REASON_MIN, "return": RETURN_REASON_MIN}.get(self.action, 0)
-        if len(self.reason) < minimum:
-            raise ValueError(f"reason: at least {minimum} characters for {self.action}")
+        if len(self.reason) < minimum:  # the rule of a single reject / return (第六条一), before anything is applied
+            raise field_error("BatchReviewBody", ("reason",), "string_too_short", self.reason, min_length=minimum)
         self.ticket_ids = list(dict.fromkeys(self.ticket_ids))
         return self
 

@@ -21,12 +21,17 @@ function columnName(index) {
   return name
 }
 
+// User text is data, never a formula: a text starting with = + - @ (or a tab or carriage return, dropped
+// before the formula is read) gets a leading apostrophe, the rule of shared/spreadsheets.py (safe_cell).
+const FORMULA_START = /^[=+\-@\t\r]/
+export const safeText = (value) => (FORMULA_START.test(value) ? `'${value}` : value)
+
 function cell(value, ref, style) {
   const s = style ? ` s="${style}"` : ''
   if (value === null || value === undefined || value === '') return ''
   if (typeof value === 'number' && Number.isFinite(value)) return `<c r="${ref}"${s}><v>${value}</v></c>`
   if (typeof value === 'boolean') return `<c r="${ref}"${s} t="b"><v>${value ? 1 : 0}</v></c>`
-  return `<c r="${ref}"${s} t="inlineStr"><is><t xml:space="preserve">${escape(value)}</t></is></c>`
+  return `<c r="${ref}"${s} t="inlineStr"><is><t xml:space="preserve">${escape(safeText(String(value)))}</t></is></c>`
 }
 
 // Display width: CJK characters take two columns.

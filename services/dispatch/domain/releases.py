@@ -5,12 +5,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from services.dispatch.domain.commands import AnnounceRelease
 from services.dispatch.domain.model import CaseStatus, DispatchCase
 from shared.errors import DomainError, InvalidInput
 from shared.events import Actor, Event, ReleaseAnnounced, RequirementReleased
+from shared.links import is_web_link
 
 LINKS = {"manual_url": "操作手册", "video_url": "操作视频", "report_guide_url": "报表查询指南"}
 
@@ -96,10 +96,7 @@ def _check_releasable(ticket_id: str, case: DispatchCase | None, release_id: str
 
 def _check_link(url: str, name: str, label: str) -> None:
     """Empty, or an absolute http(s) address people can open."""
-    if not url:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c.isspace() for c in url):
+    if url and not is_web_link(url):
         raise InvalidInput(
             "url_invalid", f"{label}链接须为 http(s) 地址 ({name} must be an http or https URL)", field=name
         )

@@ -31,10 +31,27 @@ def clip_bytes(text: str, limit: int) -> str:
     return encoded[: limit - 3].decode(errors="ignore") + "…"
 
 
+# WeCom's markdown has no escape character (a backslash is printed and the link after it still works), so
+# the characters of its syntax are written as their full-width forms: 【点此】(http://…) in a submitter's
+# title stays text in a bureau's group instead of becoming a link, <@userid> no longer mentions anyone,
+# a line starting with # or > is no heading or quote. The characters read the same in Chinese text.
+MARKDOWN_SYNTAX = str.maketrans(
+    {"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "`": "｀", "*": "＊", "_": "＿", "#": "＃"}
+    | {"~": "～", "|": "｜", "!": "！", "\\": "＼", "&": "＆"}
+)
+
+
+def markdown_text(text: str) -> str:
+    """User text (a title, a reason) as plain text inside a markdown message: no markup of its own."""
+    return text.translate(MARKDOWN_SYNTAX)
+
+
 def content(delivery: Delivery, msgtype: str) -> str:
     zh = delivery.text("zh-CN")
     if msgtype == "markdown":
-        text = f"**{zh['title']}**\n{zh['body']}\n> 编号：{delivery.ticket_id}"
+        # The rendered texts hold the users' words (titles, reasons): the only markup is the one added here.
+        title, body = markdown_text(" ".join(zh["title"].split())), markdown_text(zh["body"])
+        text = f"**{title}**\n{body}\n> 编号：{markdown_text(delivery.ticket_id)}"
     else:
         text = f"{zh['title']}\n{zh['body']}\n编号：{delivery.ticket_id}"
     return clip_bytes(text, CONTENT_BYTES[msgtype])

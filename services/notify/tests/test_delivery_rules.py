@@ -114,3 +114,15 @@ def test_wecom_content_is_cut_to_the_byte_limit_without_breaking_a_character() -
     assert clip_bytes("中" * 2000, 2048).encode().__len__() <= 2048
     delivery = Delivery(id="d", channel="wecom", ticket_id="REQ-1", recipient="r", title="t", body="中" * 3000)
     assert len(content(delivery, "markdown").encode()) <= 4096 and len(content(delivery, "text").encode()) <= 2048
+
+
+def test_wecom_markdown_shows_a_submitters_link_mention_and_markup_as_text() -> None:
+    title = "[点此领取补贴](http://evil.test/x_y) <@all>\n# 通知"
+    delivery = Delivery(id="d", channel="wecom", ticket_id="PRB-1", recipient="r", title=title, body="原因：**急** `x`")
+
+    markdown = content(delivery, "markdown")
+
+    assert markdown.startswith("**［点此领取补贴］（http://evil.test/x＿y） ＜@all＞ ＃ 通知**\n")
+    assert "原因：＊＊急＊＊ ｀x｀" in markdown and markdown.endswith("\n> 编号：PRB-1")
+    assert not set("[]()<`_#") & set(markdown.replace("> 编号", "").replace("**", "", 2))
+    assert content(delivery, "text").startswith(title)  # a text message has no markup to escape

@@ -113,6 +113,14 @@ def test_a_release_goes_to_every_group_and_becomes_a_pinned_announcement_with_it
     assert announcement.links == {"manual_url": "https://docs.example/manual"}
 
 
+def test_a_release_link_that_is_not_http_never_becomes_a_link_of_the_announcement() -> None:
+    event = ReleaseAnnounced(
+        release_id="REL-1", version="V3.2.0", release_date=date(2026, 12, 10), title="升级", notes="",
+        ticket_ids=["REQ-1"], manual_url="javascript:alert(document.cookie)", video_url="https://v.example/1",
+    )  # fmt: skip
+    assert announcement_for(wrap(event), NOW).links == {"video_url": "https://v.example/1"}
+
+
 def rule(**overrides) -> Rule:
     body = {
         "recipient": {"kind": "role", "role": "reviewer", "org": "{bureau_org_id}"},

@@ -39,6 +39,7 @@ from services.review.domain.errors import (
     RoundAlreadyProcessed,
 )
 from services.review.domain.publication import (
+    PUBLIC_ENTRY_FIELDS,
     Publication,
     PublicationEntry,
     amend,
@@ -63,6 +64,7 @@ from services.review.domain.review import (
 __all__ = [
     "BUSINESS_DIVISION_IDS",
     "DETAILED_REASON_MIN",
+    "PUBLIC_ENTRY_FIELDS",
     "RETURN_REASON_MIN",
     "STATUS_LABELS",
     "CaseNotFound",

@@ -17,6 +17,19 @@ from services.review.domain.errors import IllegalTransition, InvalidCommand
 from shared.events import Event, PublicationItem, PublicationPublished, RequirementPublished
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# What the publication shows every reader (第六条四: 是否采纳、预计升级时间、不予采纳原因), with what names the
+# requirement and who asked for it and who decided. The description, urgency and module stay with the roles
+# that read the specification (第十二条二): vendors and every unit read the publication too.
+PUBLIC_ENTRY_FIELDS = (
+    "ticket_id",
+    "title",
+    "category",
+    "org_name",
+    "business_division_id",
+    "adopted",
+    "expected_upgrade",
+    "reason",
+)
 
 
 @dataclass(frozen=True)

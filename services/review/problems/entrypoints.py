@@ -52,6 +52,7 @@ from services.review.problems.schemas import (
     VerifyBody,
 )
 from shared.auth import CurrentUser
+from shared.params import Skip
 from shared.runtime import Runtime
 
 GROUP = "review-problems"
@@ -160,7 +161,7 @@ def build_router(desk: ProblemDesk) -> APIRouter:
         sla_state: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
         ticket_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9:_-]{1,64}$")] = None,
         limit: Limit = 100,
-        skip: Annotated[int, Query(ge=0)] = 0,
+        skip: Skip = 0,
     ) -> list[dict]:
         """问题解决台账 (第十一条一): the problems in your area with status, owner and SLA state; urgent first.
         `ticket_id` asks for one case: an empty list until it is open (no 404 while a report is on its way)."""

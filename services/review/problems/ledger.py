@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 from services.review.problems.domain import CATEGORY_LABELS, OUTCOME_LABELS, STATUS_LABELS, Status
 from services.review.problems.sla import STATE_LABELS
 from shared.auth import Principal
+from shared.spreadsheets import safe_cell
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -151,6 +152,7 @@ def filename(generated_at: datetime) -> str:
 
 
 def _cell(value: Any) -> Any:
+    """Every cell of the ledger passes here: times in Beijing, user text never a formula (shared/spreadsheets.py)."""
     if isinstance(value, datetime):
         return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)

@@ -31,6 +31,7 @@ from services.review.problems.domain import (
     VerifyResult,
 )
 from services.review.problems.domain.commands import ClaimCase, RateService, ReassignQuestion
+from shared.links import WebLink
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -46,7 +47,7 @@ class LinkBody(Body):
     """A manual, a video or a guide: http(s) only, so a link can never run script in the browser."""
 
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=500)]
+    url: WebLink
     kind: Literal["manual", "video", "guide", "other"] = "manual"
 
     def link(self) -> Link:

@@ -117,3 +117,7 @@ class FakePublications:
     async def read(self, batch_id: str) -> dict | None:
         doc = self.docs.get(batch_id)
         return doc if doc and doc["status"] == "published" else None
+
+    async def list_published(self, *, month: str | None, limit: int, skip: int) -> list[dict]:
+        found = [d for d in self.docs.values() if d["status"] == "published" and month in (None, d["month"])]
+        return found[skip : skip + limit]

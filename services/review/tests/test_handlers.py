@@ -12,8 +12,20 @@ from services.review.domain import (
     draft_publication,
 )
 from services.review.handlers import review_in_batch, review_requirement, when_requirement_submitted_open_review
-from services.review.publishing import publish_month, resume_drafts
-from services.review.tests.factories import CITY, COUNTY, ITDIV, NOW, confirmed, new_case, refined, submitted
+from services.review.publishing import list_publications, publish_month, read_publication, resume_drafts, specification
+from services.review.tests.factories import (
+    BIZDIV,
+    CITY,
+    COUNTY,
+    ITDIV,
+    NOW,
+    SUBMITTER_USER,
+    confirmed,
+    new_case,
+    person,
+    refined,
+    submitted,
+)
 from services.review.tests.fakes import FakeCases, FakePublications
 from shared.clock import FixedClock
 from shared.errors import Forbidden
@@ -130,6 +142,40 @@ async def test_publishing_again_in_the_month_amends_its_one_publication() -> Non
     with pytest.raises(IllegalTransition) as refused:
         await publish(cases, publications)  # nothing newly confirmed: nothing to add
     assert refused.value.code == "nothing_to_publish" and publications.docs["PUB-2026-12"]["revision"] == 2
+
+
+VENDOR_USER = person("vendor1", "vendor-a", "vendor", "150000", ["vendor"])
+AUDITOR_USER = person("auditor", "audit", "audit_office", "150000", ["auditor"])
+PUBLIC = {"ticket_id", "title", "category", "org_name", "business_division_id", "adopted", "expected_upgrade", "reason"}
+
+
+@pytest.mark.parametrize("reader", [VENDOR_USER, SUBMITTER_USER, COUNTY], ids=lambda p: p.username)
+async def test_publication_shows_the_public_fields_only_to_those_who_may_not_read_the_specification(reader) -> None:
+    cases, publications = FakeCases(), FakePublications()
+    cases.put(confirmed("REQ-A"))
+    batch = await publish(cases, publications)
+    stores = {"publications": publications}
+
+    [listed] = await list_publications(reader=reader, month=None, limit=10, skip=0, **stores)
+    read = await read_publication(batch["_id"], reader=reader, **stores)
+
+    for seen in (listed, read):
+        assert [set(entry) for entry in seen["entries"]] == [PUBLIC]
+        assert seen["entries"][0]["title"] == batch["entries"][0]["title"]
+    with pytest.raises(Forbidden):
+        await specification(batch["_id"], reader=reader, **stores)
+
+
+@pytest.mark.parametrize("reader", [ITDIV, BIZDIV, AUDITOR_USER], ids=lambda p: p.username)
+async def test_publication_keeps_the_whole_texts_for_those_who_read_the_specification(reader) -> None:
+    cases, publications = FakeCases(), FakePublications()
+    cases.put(confirmed("REQ-A"))
+    batch = await publish(cases, publications)
+
+    [listed] = await list_publications(reader=reader, month=None, limit=10, skip=0, publications=publications)
+
+    assert listed["entries"][0]["description"] == batch["entries"][0]["description"] != ""
+    assert await specification(batch["_id"], reader=reader, publications=publications)
 
 
 async def test_publishing_a_named_requirement_before_confirmation_writes_nothing() -> None:
