@@ -34,10 +34,15 @@ class Settings(BaseSettings):
     keys_dir: Path = ROOT / ".data" / "keys"
     access_token_minutes: int = 30
     refresh_token_days: int = 7
-    # Sign-in: this many wrong passwords in a row lock the account for lockout_minutes (see docs/security.md).
+    # Sign-in: this many wrong passwords in a row from one address lock the user name there for
+    # lockout_minutes, four times as many from anywhere lock it everywhere; each further lock lasts twice as
+    # long (see docs/security.md).
     lockout_failures: int = 5
     lockout_minutes: int = 15
     sign_in_per_minute: int = 20
+    sign_ins_per_source_per_minute: int = 60
+    # Reverse proxies in front of the portal whose X-Forwarded-For is believed (FD_TRUSTED_PROXIES='["10.0.0.2"]').
+    trusted_proxies: list[str] = Field(default_factory=list)
     submissions_per_minute: int = 30
     # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
     service_urls: dict[str, str] = Field(default_factory=dict)

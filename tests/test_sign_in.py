@@ -23,6 +23,39 @@ def test_repeated_wrong_passwords_lock_the_account(api: Api) -> None:
     assert locked.json()["error"] == "account_locked"
 
 
+def login_from(api: Api, address: str, username: str, password: str) -> httpx.Response:
+    """A sign-in from another address of the loopback network (127.0.0.0/8), as from another office."""
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as client:
+        return client.post(api.url("portal", "/api/auth/login"), json={"username": username, "password": password})
+
+
+def test_wrong_passwords_from_another_address_do_not_lock_the_owner_out(api: Api) -> None:
+    for _ in range(5):
+        assert login_from(api, "127.0.0.2", "vendor2", "guessed-password").status_code == 401
+    assert login_from(api, "127.0.0.2", "vendor2", DEMO_PASSWORD).status_code == 423, "the guesser is locked"
+    assert login_from(api, "127.0.0.5", "vendor2", DEMO_PASSWORD).status_code == 200, "the owner is not"
+
+
+def test_an_unknown_user_name_is_locked_like_a_real_one(api: Api) -> None:
+    answers = {}
+    for name in ("vendor2", "nobody-by-that-name"):
+        for _ in range(5):
+            assert login_from(api, "127.0.0.3", name, "guessed-password").status_code == 401
+        answers[name] = login_from(api, "127.0.0.3", name, "guessed-password")
+    real, unknown = answers["vendor2"], answers["nobody-by-that-name"]
+    assert real.status_code == unknown.status_code == 423
+    assert real.json()["error"] == unknown.json()["error"] == "account_locked"
+    assert "北京时间" in unknown.json()["message"]
+
+
+def test_many_user_names_from_one_address_are_rate_limited(api: Api) -> None:
+    # 60 attempts a minute from one address, whatever the names: at most 120 across a window boundary.
+    statuses = []
+    while 429 not in statuses and len(statuses) < 121:
+        statuses.append(login_from(api, "127.0.0.4", f"probe-{len(statuses)}", "x").status_code)
+    assert statuses[-1] == 429 and len(statuses) > 60 and set(statuses[:-1]) == {401}
+
+
 def test_unknown_user_and_wrong_password_look_the_same(api: Api) -> None:
     unknown, wrong = login(api, "nobody", "x"), login(api, "vendor2", "x")
     assert unknown.status_code == wrong.status_code == 401
@@ -62,6 +95,6 @@ def test_sign_in_attempts_are_rate_limited(api: Api) -> None:
     while 429 not in statuses and len(statuses) < 41:
         statuses.append(login(api, "ratelimit-probe", "x").status_code)
     assert statuses[-1] == 429 and len(statuses) > 20
-    assert set(statuses[:-1]) == {401}
+    assert statuses[:5] == [401] * 5 and set(statuses[5:-1]) <= {423}  # the unknown name locks like a real one
     limited = login(api, "ratelimit-probe", "x")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
 from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, subscribe, subscribe_audit
 from services.portal.gateway import build_gateway, mount_web_ui
@@ -29,9 +29,11 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sessions=RefreshTokens(db),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
-        lockout=LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
+        guard=SignInGuard(db, LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))),
         limiter=RateLimiter(db),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
+        source_limit=Limit("sign_in_source", settings.sign_ins_per_source_per_minute, 60),
+        trusted_proxies=frozenset(settings.trusted_proxies),
         audit=audit,
         clock=runtime.clock,
     )

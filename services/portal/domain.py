@@ -3,9 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from shared.auth import Principal
 from shared.errors import DomainError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class SignInFailed(DomainError):
@@ -13,12 +16,16 @@ class SignInFailed(DomainError):
 
 
 class AccountLocked(DomainError):
+    """The same answer for a user name that exists and one that does not (both are counted alike)."""
+
     status_code = 423
 
     def __init__(self, until: datetime) -> None:
+        local = until.astimezone(SHANGHAI)
         super().__init__(
             "account_locked",
-            f"密码错误次数过多，账号锁定至 {until:%Y-%m-%d %H:%M:%S} UTC (account locked until then)",
+            f"密码错误次数过多，请于 {local:%Y-%m-%d %H:%M}（北京时间）后再试"
+            f" (too many wrong passwords: try again after {until:%Y-%m-%d %H:%M} UTC)",
         )
         self.until = until
 
@@ -34,18 +41,32 @@ class ConcurrentChange(DomainError):
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    """`failures` wrong passwords in a row lock the account for `duration`; a right one resets the count."""
+    """Wrong passwords in a row lock the user name — from the source they came from after `failures`, from
+    every source after `failures × account_factor` (a guess spread over many addresses). Each lock of the
+    same key within a day lasts twice the one before (15 min, 30 min, 1 h … at most `longest`), so a guesser
+    gets a few dozen tries a day, while someone else typing wrong passwords elsewhere locks only their
+    own source: the owner signing in from their office is not locked out by them. A right password clears
+    the counts of its source and of the name."""
 
     failures: int
     duration: timedelta
+    account_factor: int = 4
+    longest: timedelta = timedelta(hours=24)
+    memory: timedelta = timedelta(days=1)
 
     def check(self, locked_until: datetime | None, now: datetime) -> None:
         if locked_until is not None and now < locked_until:
             raise AccountLocked(locked_until)
 
-    def lock_after(self, failures_so_far: int, now: datetime) -> datetime | None:
-        """When the count of consecutive failures reaches the limit, the time the lock ends."""
-        return now + self.duration if failures_so_far >= self.failures else None
+    def limit(self, scope: str) -> int:
+        """How many failures in a row lock a key: "source" (the name from one address) or "account"."""
+        return self.failures if scope == "source" else self.failures * self.account_factor
+
+    def lock_after(self, failures_so_far: int, now: datetime, *, locks_before: int = 0, scope: str = "source"):
+        """When the count of consecutive failures reaches the limit, the time the lock ends (else None)."""
+        if failures_so_far < self.limit(scope):
+            return None
+        return now + min(self.duration * 2 ** min(locks_before, 16), self.longest)
 
 
 @dataclass(frozen=True)

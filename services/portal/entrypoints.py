@@ -8,10 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal import directory as org_directory
 from services.portal import policy
-from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
 from services.portal.adapters.tickets import Order
 from services.portal.dashboard import DashboardQuery
-from services.portal.domain import LockoutPolicy
 from services.portal.handlers import (
     TokenPolicy,
     dashboard_figures,
@@ -36,6 +35,16 @@ from shared.runtime import Runtime
 GROUP = "portal"
 
 
+def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
+    """Where a sign-in comes from: the peer, or — when the peer is one of our reverse proxies — the last
+    address in X-Forwarded-For that is not one of them (a client cannot forge its way past our proxy)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    return next((hop for hop in reversed(hops) if hop not in trusted_proxies), peer)
+
+
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
@@ -53,9 +62,11 @@ def build_router(
     sessions: RefreshTokens,
     views: TicketViews,
     tokens: TokenPolicy,
-    lockout: LockoutPolicy,
+    guard: SignInGuard,
     limiter: RateLimiter,
     sign_in_limit: Limit,
+    source_limit: Limit,
+    trusted_proxies: frozenset[str],
     audit: AuditLog,
     clock: Clock,
 ) -> APIRouter:
@@ -66,9 +77,10 @@ def build_router(
     async def login(body: SignIn, request: Request) -> dict:
         """Sign in with username and password; answers a short-lived access token and a refresh token."""
         now = utcnow()
-        client = request.client.host if request.client else "unknown"
-        await limiter.hit(sign_in_limit, f"{client}:{body.username}", now)
-        return await sign_in(body.username, body.password, now=now, lockout=lockout, **accounts)
+        source = client_address(request, trusted_proxies)
+        await limiter.hit(sign_in_limit, f"{source}:{body.username}", now)
+        await limiter.hit(source_limit, source, now)  # many names tried from one address
+        return await sign_in(body.username, body.password, source=source, now=now, guard=guard, **accounts)
 
     @router.post("/auth/refresh", tags=["auth"])
     async def refresh_tokens(body: Refresh) -> dict:

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.portal import policy
-from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews, keys_of
 from services.portal.dashboard import SHANGHAI, DashboardQuery, figures, month_start
-from services.portal.domain import LockoutPolicy, SignInFailed, UserAccount
+from services.portal.domain import AccountLocked, SignInFailed, UserAccount
 from services.portal.milestones import TicketFacts, facts_of
-from services.portal.passwords import verify_password
+from services.portal.passwords import hash_password, verify_password
 from services.portal.timeline import split_part_entry, status_after, timeline_entry
 from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
@@ -31,29 +31,35 @@ class TokenPolicy:
 
 
 WRONG_CREDENTIALS = "用户名或密码错误 (wrong username or password)"
+# Verified when the user name does not exist, so an unknown name takes as long as a wrong password.
+UNKNOWN_USER_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 async def sign_in(
     username: str,
     password: str,
     *,
+    source: str,
     now: datetime,
     directory: Directory,
     sessions: RefreshTokens,
     tokens: TokenPolicy,
-    lockout: LockoutPolicy,
+    guard: SignInGuard,
 ) -> dict:
+    """The same answers, in the same time, whether the user name exists or not: a wrong password and an
+    unknown name are both counted against the name (LockoutPolicy), a locked name is refused before the
+    password is checked, and a password is always verified against a hash."""
+    keys = keys_of(username, source)
+    if until := await guard.locked_until(list(keys), now):
+        raise AccountLocked(until)
     account = await directory.user_by_username(username)
-    # The same answer whether the user or the password is wrong, so names cannot be probed.
-    if account is None or not account.active:
+    right = verify_password(account.password_hash if account else UNKNOWN_USER_HASH, password)
+    if account is None or not account.active or not right:
+        locks = [await guard.fail(keys[0], "source", now), await guard.fail(keys[1], "account", now)]
+        if until := max((lock for lock in locks if lock), default=None):  # the next attempt hears of it
+            log.warning("sign-in locked", source=source, until=until.isoformat())
         raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
-    lockout.check(account.locked_until, now)
-    if not verify_password(account.password_hash, password):
-        failures = await directory.count_failure(account.id)
-        if until := lockout.lock_after(failures, now):
-            await directory.lock(account.id, until)
-        raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
-    await directory.clear_failures(account.id)
+    await guard.clear(list(keys))
     return await _issue(account, now=now, family=new_id(), sessions=sessions, tokens=tokens)
 
 

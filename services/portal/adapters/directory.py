@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from services.portal.domain import ConcurrentChange, UserAccount
@@ -36,22 +35,6 @@ class Directory:
     async def user_by_id(self, user_id: str) -> UserAccount | None:
         row = await self._db.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1", user_id)
         return _account(row) if row else None
-
-    async def count_failure(self, user_id: str) -> int:
-        """Count one more consecutive failed sign-in (one atomic statement); answers the new count."""
-        return await self._db.fetchval(
-            "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1 RETURNING failed_sign_ins", user_id
-        )
-
-    async def lock(self, user_id: str, until: datetime) -> None:
-        await self._db.execute("UPDATE users SET locked_until = $2, failed_sign_ins = 0 WHERE id = $1", user_id, until)
-
-    async def clear_failures(self, user_id: str) -> None:
-        await self._db.execute(
-            "UPDATE users SET failed_sign_ins = 0, locked_until = NULL"
-            " WHERE id = $1 AND (failed_sign_ins <> 0 OR locked_until IS NOT NULL)",
-            user_id,
-        )
 
     async def add_missing_organisations(self, orgs: Iterable[dict[str, Any]]) -> int:
         """Insert the organisations whose ids are not there yet; existing ones (perhaps edited) stay."""

@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 
 from infra.launcher import Stack
-from services.portal.adapters import Directory, RefreshTokens, TicketViews
+from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
 from services.portal.adapters.tickets import MILESTONES
+from services.portal.domain import LockoutPolicy
 from shared.audit import AuditLog
 from shared.plans import PlanCheckingDatabase
 from shared.ratelimit import Limit, RateLimiter
@@ -130,6 +131,13 @@ async def seed(url: str) -> None:
             columns=["digest", "user_id", "family", "expires_at", "used"],
         )
         await conn.copy_records_to_table(
+            "sign_in_failures",
+            records=[
+                (f"user{n}@10.0.{n % 250}.1", 1 + n % 4, 0, None, T0 + timedelta(seconds=n)) for n in range(30_000)
+            ],
+            columns=["key", "failures", "locks", "locked_until", "last_failure_at"],
+        )
+        await conn.copy_records_to_table(
             "rate_limits",
             records=[(f"sign_in:10.0.0.{n % 250}:user{n}:{n}", 1, 1_700_000_000 + n) for n in range(30_000)],
             columns=["counter", "count", "expires"],
@@ -199,7 +207,10 @@ async def test_directory_sign_in_and_session_queries_use_indexes(db: PlanCheckin
     directory, sessions, before = Directory(db), RefreshTokens(db), len(db.explained)
     assert (await directory.user_by_username("user123")).id == "u-123"
     assert (await directory.user_by_id("u-456")).username == "user456"
-    assert await directory.count_failure("u-789") == 1
+    guard = SignInGuard(db, LockoutPolicy(5, timedelta(minutes=15)))
+    assert await guard.locked_until(["user789@10.0.0.1", "user789"], T0) is None
+    assert await guard.fail("user789@10.0.0.1", "source", T0 + timedelta(days=1, minutes=1)) is None
+    await guard.clear(["user789@10.0.0.1", "user789"])
     assert (await directory.organisation("org-00042")).org["name"] == "单位42"
     await directory.organisations(parent_division=COUNTIES["150100"][1], kind=None)
     await directory.organisations(parent_division=COUNTIES["150100"][1], kind="budget_unit")

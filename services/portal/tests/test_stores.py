@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 
-from services.portal.adapters import Directory, RefreshTokens, TicketViews
-from services.portal.domain import ConcurrentChange
+from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
+from services.portal.domain import ConcurrentChange, LockoutPolicy
 from services.portal.seed import seed
 from services.portal.tests.conftest import outbox
 from shared.db import Database
@@ -73,21 +73,20 @@ async def test_two_concurrent_updates_of_one_organisation_give_one_success_and_o
         await second_pool.close()
 
 
-async def test_concurrent_failed_sign_ins_are_each_counted_once(portal_db: Database) -> None:
-    directory = Directory(portal_db)
-    user = {
-        "id": "u-counter", "username": "counter", "name": "计数", "org": {"id": "itd"}, "org_path": ["150000", "itd"],
-        "roles": ["auditor"], "password_hash": "x",
-    }  # fmt: skip
-    assert await directory.add_missing_users([user]) == 1
-    counts = await asyncio.gather(*(directory.count_failure("u-counter") for _ in range(12)))
-    assert sorted(counts) == list(range(1, 13))
-    await directory.lock("u-counter", NOW + timedelta(minutes=15))
-    locked = await directory.user_by_username("counter")
-    assert locked is not None and locked.locked_until == NOW + timedelta(minutes=15)
-    await directory.clear_failures("u-counter")
-    assert (await directory.user_by_id("u-counter")).locked_until is None
-    assert await directory.count_failure("u-counter") == 1
+async def test_concurrent_failed_sign_ins_are_each_counted_once_and_locks_grow(portal_db: Database) -> None:
+    guard = SignInGuard(portal_db, LockoutPolicy(failures=5, duration=timedelta(minutes=15)))
+    # Twelve wrong passwords at once for one name from one address: each counted, two locks earned.
+    locks = await asyncio.gather(*(guard.fail("counter@10.0.0.9", "source", NOW) for _ in range(12)))
+    earned = sorted(lock for lock in locks if lock)
+    assert earned == [NOW + timedelta(minutes=15), NOW + timedelta(minutes=30)], "the second lock lasts twice as long"
+    assert await guard.locked_until(["counter@10.0.0.9", "counter"], NOW) == NOW + timedelta(minutes=30)
+    assert await guard.locked_until(["counter@10.0.0.7", "counter"], NOW) is None, "another address is not locked"
+    await guard.clear(["counter@10.0.0.9", "counter"])
+    assert await guard.locked_until(["counter@10.0.0.9", "counter"], NOW) is None
+    # A day without failures forgets the count and the locks.
+    for _ in range(4):
+        assert await guard.fail("quiet@10.0.0.9", "source", NOW) is None
+    assert await guard.fail("quiet@10.0.0.9", "source", NOW + timedelta(days=2)) is None
 
 
 async def test_of_two_concurrent_uses_of_a_refresh_token_exactly_one_finds_it_unused(portal_database_url: str) -> None:
@@ -157,6 +156,6 @@ async def test_the_migrations_go_down_to_an_empty_database_and_up_again(portal_d
         tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         assert await db.fetchval(tables) == 0
         await asyncio.to_thread(command.upgrade, config, "head")
-        assert await db.fetchval(tables) == 9
+        assert await db.fetchval(tables) == 10  # with sign_in_failures
     finally:
         await db.close()
