@@ -116,7 +116,9 @@ class KeySet:
         return jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER)
 
 
-def issue_access_token(keys: KeySet, principal: Principal, minutes: int) -> str:
+def issue_access_token(keys: KeySet, principal: Principal, minutes: int, session_id: str | None = None) -> str:
+    """`session_id` (the `sid` claim) is the sign-in session the token belongs to: ending the session
+    (signing out) makes every service refuse the token at once (shared/sessions.py)."""
     now = utcnow()
     claims = {
         "iss": ISSUER,
@@ -127,6 +129,7 @@ def issue_access_token(keys: KeySet, principal: Principal, minutes: int) -> str:
         "jti": new_id(),
         "typ": "access",
         "principal": principal.model_dump(),
+        **({"sid": session_id} if session_id else {}),
     }
     return keys.sign(claims)
 
@@ -160,6 +163,9 @@ def current_principal(
         claims = request.app.state.keys.verify(credentials.credentials)
         if claims.get("typ") != "access":
             raise jwt.InvalidTokenError("not an access token")
+        revoked = getattr(request.app.state, "revoked", None)
+        if revoked is not None and claims.get("sid") in revoked:
+            raise jwt.InvalidTokenError("the session has ended (signed out)")
         return Principal.model_validate(claims["principal"])
     except (jwt.InvalidTokenError, KeyError, ValueError) as error:
         raise HTTPException(

@@ -31,7 +31,7 @@ from shared.events import EVENT_TYPES, Envelope, utcnow
 from shared.inbox import Inbox
 from shared.logs import bound_contextvars, get_logger
 from shared.settings import Settings
-from shared.topics import PARTITIONS, Topics
+from shared.topics import CONFIGS, PARTITIONS, Topics
 
 log = get_logger(__name__)
 
@@ -126,9 +126,7 @@ async def ensure_topics(
             existing = set(await admin.list_topics())
             missing = [n for n in names if n not in existing]
             if missing:
-                response = await admin.create_topics(
-                    [NewTopic(n, num_partitions=PARTITIONS, replication_factor=1) for n in missing]
-                )
+                response = await admin.create_topics([_new_topic(n) for n in missing])
                 # aiokafka returns per-topic errors instead of raising them: name any but "already exists"
                 # (another service was quicker), so that a missing CREATE grant shows in the log.
                 for topic, code, *_ in response.topic_errors:
@@ -144,6 +142,11 @@ async def ensure_topics(
             await asyncio.sleep(1)
         finally:
             await admin.close()
+
+
+def _new_topic(name: str) -> NewTopic:
+    configs = CONFIGS.get(name.rsplit(".", 1)[-1], {})
+    return NewTopic(name, num_partitions=PARTITIONS, replication_factor=1, topic_configs=configs)
 
 
 class Consumers:

@@ -10,7 +10,16 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from shared.auth import KeySet
-from shared.bus import Consumers, Handler, OutsideHandler, Wants, ensure_topics, kafka_security, make_broker
+from shared.bus import (
+    Consumers,
+    Handler,
+    OutsideHandler,
+    Wants,
+    ensure_topics,
+    kafka_client_options,
+    kafka_security,
+    make_broker,
+)
 from shared.clock import Clock
 from shared.db import Database
 from shared.inbox import Inbox
@@ -18,6 +27,7 @@ from shared.logs import get_logger
 from shared.migrate import upgrade
 from shared.outbox import Outbox, OutboxRelay, OutboxWriter
 from shared.periodic import PeriodicTask
+from shared.sessions import RevokedSessions, SessionFollower
 from shared.settings import Settings
 from shared.topics import Topics
 
@@ -47,6 +57,12 @@ class Runtime:
         self.background: list[PeriodicTask] = []
         self.relay = OutboxRelay(settings.database_url, self._publish_batch, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []
+        # Sessions the portal ended early, refused by current_principal (shared/sessions.py).
+        self.revoked = RevokedSessions()
+        self.session_follower = SessionFollower(
+            settings.kafka_bootstrap_servers, self.topics.sessions, self.revoked,
+            kafka_client_options(self.kafka_security),
+        )  # fmt: skip
 
     def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
         self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants)
@@ -72,6 +88,7 @@ class Runtime:
             security=self.kafka_security,
         )
         await self._start_broker()
+        await self.session_follower.start()
         self.relay.start()
         for task in self.background:
             await task.start()
@@ -94,11 +111,12 @@ class Runtime:
         for task in self.background:
             await task.stop()
         await self.relay.stop()
+        await self.session_follower.stop()
         await self.broker.stop()
         await self.database.close()
 
     async def ready(self) -> dict[str, bool]:
-        checks = {"database": False, "broker": False}
+        checks = {"database": False, "broker": False, "sessions": self.revoked.caught_up}
         try:
             checks["database"] = await asyncio.wait_for(self.database.ping(), timeout=2)
         except Exception:  # noqa: BLE001 - reported as not ready

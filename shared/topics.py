@@ -29,6 +29,7 @@ from shared.events import (
     RequirementSubmitted,
     ReviewTaskOpened,
     ReviewTaskOverdue,
+    SessionRevoked,
     SubmissionWindowOpened,
     VendorProgressReported,
     VerificationFailed,
@@ -42,6 +43,10 @@ from shared.events import (
 
 LEVELS = ("county", "city", "region")
 PARTITIONS = 3
+# Topic settings other than the broker's defaults, by the topic's name without its prefix. The sessions
+# topic is read from its start by every instance when it starts: six hours is far more than an access
+# token lives (30 minutes), and little to read.
+CONFIGS: dict[str, dict[str, str]] = {"sessions": {"retention.ms": str(6 * 3600 * 1000), "cleanup.policy": "delete"}}
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,12 @@ class Topics:
         return f"{self.prefix}.directory"
 
     @property
+    def sessions(self) -> str:
+        """Sessions the portal ended early: read whole by every instance of every service (no consumer
+        group), so each refuses their tokens at once; kept only as long as an access token lives (CONFIGS)."""
+        return f"{self.prefix}.sessions"
+
+    @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
@@ -108,6 +119,7 @@ class Topics:
             self.problem_events,
             self.notifications,
             self.directory,
+            self.sessions,
             self.dead_letter,
         ]
 
@@ -161,4 +173,6 @@ class Topics:
                 return self.notifications
             case OrganisationChanged():
                 return self.directory
+            case SessionRevoked():
+                return self.sessions
         raise LookupError(f"no topic for {type(event).__name__}")

@@ -38,6 +38,7 @@ def create_app(runtime: Runtime, *, title: str, routers: list[APIRouter], on_sta
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.keys = runtime.keys
+    app.state.revoked = runtime.revoked
     for router in routers:
         app.include_router(router)
     app.include_router(_health_router(runtime))

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from services.portal.seed import DEMO_PASSWORD
-from tests.support import Api
+from tests.support import Api, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -86,6 +86,33 @@ def test_sign_out_ends_the_refresh_token(api: Api) -> None:
         httpx.post(api.url("portal", "/api/auth/refresh"), json={"refresh_token": tokens["refresh_token"]}).status_code
         == 401
     )
+
+
+SIGNED_IN_READS = [
+    ("portal", "/api/me"),
+    ("intake", "/api/requirements?limit=1"),
+    ("review", "/api/publications?limit=1"),
+    ("dispatch", "/api/work-orders?limit=1"),
+    ("notify", "/api/notifications?limit=1"),
+]
+
+
+def test_signing_out_ends_the_access_token_at_every_service(api: Api) -> None:
+    tokens = login(api, "auditor", DEMO_PASSWORD).json()
+    other = login(api, "auditor", DEMO_PASSWORD).json()  # the same user signed in elsewhere
+
+    def statuses(access_token: str) -> list[int]:
+        headers = {"authorization": f"Bearer {access_token}"}
+        return [httpx.get(api.url(service, path), headers=headers).status_code for service, path in SIGNED_IN_READS]
+
+    assert statuses(tokens["access_token"]) == [200] * len(SIGNED_IN_READS)
+    logout = httpx.post(api.url("portal", "/api/auth/logout"), json={"refresh_token": tokens["refresh_token"]})
+    assert logout.status_code == 204
+    eventually(
+        lambda: statuses(tokens["access_token"]) == [401] * len(SIGNED_IN_READS),
+        what="every service refusing the signed-out session's access token",
+    )
+    assert statuses(other["access_token"]) == [200] * len(SIGNED_IN_READS), "the other session goes on"
 
 
 def test_sign_in_attempts_are_rate_limited(api: Api) -> None:

@@ -40,6 +40,8 @@ SERVICE_ACLS=$(cat <<'ACLS'
 intake,review,dispatch,notify,portal   Describe,Create    topic    prefixed   @P@.
 intake,review,dispatch,notify,portal   Write              topic    literal    @P@.dead-letter
 intake,review,dispatch,notify,portal   IdempotentWrite    cluster  literal
+# Every instance reads the sessions the portal ended, whole and without a consumer group (shared/sessions.py).
+intake,review,dispatch,notify,portal   Read               topic    literal    @P@.sessions
 
 # Each service its own consumer groups.
 intake      Read    group   prefixed   intake
@@ -64,7 +66,7 @@ notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county 
 notify      Write   topic   literal    @P@.notifications
 # portal: the timelines and the audit log read everything; it publishes changes of the org directory.
 portal      Read    topic   prefixed   @P@.
-portal      Write   topic   literal    @P@.directory
+portal      Write   topic   literal    @P@.directory @P@.sessions
 ACLS
 )
 

@@ -26,7 +26,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     subscribe_audit(runtime, audit)
     router = build_router(
         directory=Directory(db, runtime.outbox),
-        sessions=RefreshTokens(db),
+        sessions=RefreshTokens(db, runtime.outbox),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
         guard=SignInGuard(db, LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))),

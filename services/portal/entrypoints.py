@@ -89,7 +89,7 @@ def build_router(
 
     @router.post("/auth/logout", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)
     async def logout(body: Refresh) -> None:
-        await sign_out(body.refresh_token, sessions=sessions)
+        await sign_out(body.refresh_token, now=utcnow(), sessions=sessions, tokens=tokens)
 
     @router.get("/me", tags=["auth"])
     async def me(user: CurrentUser) -> Principal:
@@ -195,6 +195,7 @@ def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
         *topics.ticket_events,
         topics.notifications,
         topics.directory,
+        topics.sessions,
         group=f"{GROUP}-audit",
         handlers=dict.fromkeys(EVENT_TYPES, append),
     )

@@ -71,7 +71,8 @@ async def refresh(
     if stored is None or stored.expires_at <= now:
         raise SignInFailed("refresh_invalid", "登录已过期，请重新登录 (refresh token invalid or expired)")
     if stored.used:
-        await sessions.revoke_family(stored.family)
+        until = now + timedelta(minutes=tokens.access_minutes)
+        await sessions.revoke_family(stored.family, user_id=stored.user_id, reason="refresh_reused", tokens_until=until)
         raise SignInFailed("refresh_reused", "登录凭证已被使用，请重新登录 (refresh token reused)")
     account = await directory.user_by_id(stored.user_id)
     if account is None or not account.active:
@@ -79,10 +80,12 @@ async def refresh(
     return await _issue(account, now=now, family=stored.family, sessions=sessions, tokens=tokens)
 
 
-async def sign_out(refresh_token: str, *, sessions: RefreshTokens) -> None:
+async def sign_out(refresh_token: str, *, now: datetime, sessions: RefreshTokens, tokens: TokenPolicy) -> None:
+    """The session ends everywhere: its refresh tokens, and its access tokens at every service."""
     stored = await sessions.use(refresh_token)
     if stored is not None:
-        await sessions.revoke_family(stored.family)
+        until = now + timedelta(minutes=tokens.access_minutes)
+        await sessions.revoke_family(stored.family, user_id=stored.user_id, reason="signed_out", tokens_until=until)
 
 
 async def _issue(
@@ -94,7 +97,7 @@ async def _issue(
         refresh_token, user_id=account.id, family=family, expires_at=now + timedelta(days=tokens.refresh_days)
     )
     return {
-        "access_token": issue_access_token(tokens.keys, principal, tokens.access_minutes),
+        "access_token": issue_access_token(tokens.keys, principal, tokens.access_minutes, session_id=family),
         "refresh_token": refresh_token,
         "token_type": "bearer",
         "expires_in": tokens.access_minutes * 60,

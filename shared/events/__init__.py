@@ -1,6 +1,6 @@
 """The envelope and every event services exchange, importable from one place: `from shared.events import X`."""
 
-from shared.events.admin import CalendarDayCorrected, OrganisationChanged
+from shared.events.admin import CalendarDayCorrected, OrganisationChanged, SessionRevoked
 from shared.events.base import SPEC_VERSION, SYSTEM, Actor, Envelope, Event, Level, new_id, utcnow
 from shared.events.dispatch import (
     ProgressStage,
@@ -147,6 +147,7 @@ __all__ = [
     "RequirementSubmitted",
     "ReviewTaskOpened",
     "ReviewTaskOverdue",
+    "SessionRevoked",
     "SlaEscalation",
     "SplitPart",
     "SubmissionWindowOpened",

@@ -1,5 +1,7 @@
 """Administrative actions, so they reach the audit trail like every state change."""
 
+from datetime import datetime
+
 from pydantic import Field
 
 from shared.events.base import Event
@@ -31,3 +33,17 @@ class OrganisationChanged(Event):
     @property
     def subject(self) -> str:
         return f"org-{self.org_id}"
+
+
+class SessionRevoked(Event):
+    """A signed-in session ended before its tokens expired (signed out, or its refresh token was reused): every
+    service refuses its access tokens from now on, until `until`, when the last of them expires anyway."""
+
+    session_id: str
+    user_id: str
+    reason: str  # signed_out | refresh_reused | deactivated
+    until: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"session-{self.session_id}"

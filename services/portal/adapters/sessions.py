@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.db import Database
+from shared.events import SYSTEM, SessionRevoked
+from shared.outbox import Outbox
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ RETURNING token.user_id, token.family, token.expires_at, before.used
 
 
 class RefreshTokens:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self._db = db
+        self._outbox = outbox
 
     async def add(self, token: str, *, user_id: str, family: str, expires_at: datetime) -> None:
         await self._db.execute(
@@ -47,5 +50,11 @@ class RefreshTokens:
         row = await self._db.fetchrow(USE, _digest(token))
         return StoredRefreshToken(row["user_id"], row["family"], row["expires_at"], row["used"]) if row else None
 
-    async def revoke_family(self, family: str) -> None:
-        await self._db.execute("UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used", family)
+    async def revoke_family(self, family: str, *, user_id: str, reason: str, tokens_until: datetime) -> None:
+        """End the session: its refresh tokens are spent and, in the same transaction, SessionRevoked tells
+        every service to refuse its access tokens until the last of them expires (`tokens_until`)."""
+        async with self._db.transaction() as conn:
+            await conn.execute("UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used", family)
+            if self._outbox is not None:
+                event = SessionRevoked(session_id=family, user_id=user_id, reason=reason, until=tokens_until)
+                await self._outbox.add(conn, [event], actor=SYSTEM)

@@ -101,7 +101,7 @@ async def test_of_two_concurrent_uses_of_a_refresh_token_exactly_one_finds_it_un
         assert sorted(use.used for use in uses) == [False, True, True, True, True, True]
         assert {(use.user_id, use.family, use.expires_at) for use in uses} == {("u-city", "f-1", NOW)}
         assert await sessions[1].use("never-issued-token-000000") is None
-        await sessions[1].revoke_family("f-1")
+        await sessions[1].revoke_family("f-1", user_id="u-1", reason="signed_out", tokens_until=NOW)
         assert (await sessions[0].use("token-0123456789-second")).used
     finally:
         for pool in pools:
