@@ -36,7 +36,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "kafka", "asyncpg"):
+    # httpx logs every request URL at INFO, and the WeCom robot's `key` and the WeChat `access_token` are
+    # query parameters of those URLs: its request lines stay out of the log (docs/security.md).
+    for noisy in ("aiokafka", "kafka", "asyncpg", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

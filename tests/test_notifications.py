@@ -240,3 +240,23 @@ def test_a_user_binds_wechat_in_their_own_preferences_and_receives_their_notific
     assert message["data"]["thing1"]["value"] == f"Requirement {ticket} rejected"[:19] + "…"
     assert message["data"]["character_string2"]["value"] == ticket
     api.put("notify", "/api/notification-preferences/me", as_user="submitter", json={"wechat_openid": None})
+
+
+def test_no_robot_key_wechat_secret_or_access_token_reaches_the_logs(api: Api, stack: Stack, fakes: FakeServer) -> None:
+    key, bureau, ticket = f"k-secret-{uuid4().hex}", f"fb-sec-{uuid4().hex[:6]}", f"SEC-{uuid4().hex[:6]}"
+    add_robot(api, key, bureau)
+    produce(stack, review_task(ticket, bureau, "t1"))
+    eventually(lambda: fakes.wecom.sent(key), timeout=60, what="the robot's message")
+    openid = f"o-{uuid4().hex[:12]}"
+    api.put("notify", "/api/notification-preferences/me", as_user="submitter", json={"wechat_openid": openid})
+    event = RequirementRejected(
+        ticket_id=f"REJ-{uuid4().hex[:6]}", task_id="t", level="county", division_code="150102",
+        reason="不具有通用性，建议本地解决", submitter_id="u-submitter", org_path=PATH,
+    )  # fmt: skip
+    produce(stack, Envelope.wrap(event, source="/tests", actor=SYSTEM))
+    eventually(lambda: fakes.wechat.sent_to(openid), timeout=60, what="the WeChat template message")
+    api.put("notify", "/api/notification-preferences/me", as_user="submitter", json={"wechat_openid": None})
+
+    logs = "".join(path.read_text(errors="replace") for path in (stack.state_dir / "logs").glob("notify*.log"))
+    for secret in (key, SECRET, fakes.wechat.current_token):
+        assert secret and secret not in logs, f"a secret in notify's log: {secret[:6]}…"

@@ -143,6 +143,11 @@ class FakeWeChat:
         self._numbers = itertools.count(1)
 
     # Knobs.
+    @property
+    def current_token(self) -> str | None:
+        """The access token handed out last (a test checks it never reaches a log)."""
+        return self._token
+
     def expire_token(self) -> None:
         """The current access token expires now (sends with it answer 42001)."""
         with self.lock:
