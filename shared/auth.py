@@ -95,16 +95,17 @@ class Principal(BaseModel):
 
 
 class KeySet:
-    """The private signing key (portal only) and the public verification keys, from `keys_dir`."""
+    """The public verification keys (`keys_dir/jwks.json`, every service) and the private signing key (the
+    portal only: `private_key_file`, by default `keys_dir/private.pem`; in compose a volume of its own)."""
 
-    def __init__(self, keys_dir: Path) -> None:
-        self._dir = keys_dir
+    def __init__(self, keys_dir: Path, private_key_file: Path | None = None) -> None:
+        self._private = private_key_file or keys_dir / "private.pem"
         jwks = json.loads((keys_dir / "jwks.json").read_text())
         self._public = {key["kid"]: ECAlgorithm.from_jwk(json.dumps(key)) for key in jwks["keys"]}
         self._current_kid = jwks["keys"][0]["kid"]
 
     def sign(self, claims: dict[str, Any]) -> str:
-        private = serialization.load_pem_private_key((self._dir / "private.pem").read_bytes(), password=None)
+        private = serialization.load_pem_private_key(self._private.read_bytes(), password=None)
         return jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": self._current_kid})
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -134,18 +135,21 @@ def issue_access_token(keys: KeySet, principal: Principal, minutes: int, session
     return keys.sign(claims)
 
 
-def ensure_keys(keys_dir: Path) -> None:
-    """Create a signing key pair and its JWKS if the folder has none (dev and test stacks)."""
+def ensure_keys(keys_dir: Path, private_key_file: Path | None = None) -> None:
+    """Create a signing key pair and its JWKS if the folder has none (dev and test stacks; compose's keys
+    job, which writes the private key apart, into the portal's volume alone)."""
     if (keys_dir / "jwks.json").exists():
         return
+    private_file = private_key_file or keys_dir / "private.pem"
     keys_dir.mkdir(parents=True, exist_ok=True)
+    private_file.parent.mkdir(parents=True, exist_ok=True)
     private = ec.generate_private_key(ec.SECP256R1())
-    (keys_dir / "private.pem").write_bytes(
+    private_file.write_bytes(
         private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    (keys_dir / "private.pem").chmod(0o600)
+    private_file.chmod(0o600)
     jwk = json.loads(ECAlgorithm.to_jwk(private.public_key()))
     jwk.update(kid=f"k-{new_id()[:12]}", use="sig", alg=ALGORITHM)
     (keys_dir / "jwks.json").write_text(json.dumps({"keys": [jwk]}, indent=2))

@@ -53,7 +53,7 @@ class Runtime:
         # `outbox.add(conn, events, ...)` inside a change's transaction; the writer only shapes the rows.
         self.outbox_writer = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
         self.outbox = Outbox(self.outbox_writer)
-        self.keys = KeySet(settings.keys_dir)
+        self.keys = KeySet(settings.keys_dir, settings.private_key_file)
         self.background: list[PeriodicTask] = []
         self.relay = OutboxRelay(settings.database_url, self._publish_batch, settings.relay_interval_seconds)
         self.extra_topics: list[str] = []

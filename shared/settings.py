@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # Prefix of every Kafka topic, so tests and a dev stack can share one broker without meeting.
     topic_prefix: str = "fiscaldesk"
     keys_dir: Path = ROOT / ".data" / "keys"
+    # The token signing key, the portal's alone (FD_PRIVATE_KEY_FILE); unset: keys_dir/private.pem.
+    private_key_file: Path | None = None
     access_token_minutes: int = 30
     refresh_token_days: int = 7
     # Sign-in: this many wrong passwords in a row from one address lock the user name there for
