@@ -30,6 +30,7 @@ from shared.events import (
     ReviewTaskOpened,
     ReviewTaskOverdue,
     SubmissionWindowOpened,
+    UserChanged,
     VendorProgressReported,
     VerificationFailed,
     VerificationPassed,
@@ -159,6 +160,6 @@ class Topics:
                 return self.dispatch_events
             case NotificationDelivered():
                 return self.notifications
-            case OrganisationChanged():
+            case OrganisationChanged() | UserChanged():
                 return self.directory
         raise LookupError(f"no topic for {type(event).__name__}")
