@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     lockout_failures: int = 5
     lockout_minutes: int = 15
     sign_in_per_minute: int = 20
+    # The production start (services/portal/install.py) creates the first system administrator from a
+    # secret: FD_ADMIN_PASSWORD_FILE names a file holding the password (a Docker secret, a 0600 file).
+    admin_username: str = "admin"
+    admin_name: str = "系统管理员"
+    admin_password_file: Path | None = None
     submissions_per_minute: int = 30
     # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
     service_urls: dict[str, str] = Field(default_factory=dict)
