@@ -48,6 +48,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "current_password": ("当前密码", "current password"),
     "new_password": ("新密码", "new password"),
     "active": ("启用状态", "active"),
+    "within": ("管辖范围", "area"),
     "refresh_token": ("登录凭据", "session token"),
     "name": ("名称", "name"),
     "org_id": ("单位", "organisation"),

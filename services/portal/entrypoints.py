@@ -140,9 +140,14 @@ def build_router(
         _: CurrentUser,
         division: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
         kind: str | None = None,
+        within: Annotated[
+            str | None, Query(pattern=r"^\d{6}$", description="this division and every division below it")
+        ] = None,
     ) -> list[dict]:
-        """The organisation directory, filtered by division code and kind."""
-        return await directory.organisations(parent_division=division, kind=kind)
+        """The organisation directory, filtered by division code (or a division and those below it) and kind."""
+        return await directory.organisations(
+            parent_division=division, kind=kind, divisions=org_directory.divisions_within(within) if within else None
+        )
 
     @router.post("/orgs", tags=["directory"], status_code=status.HTTP_201_CREATED)
     async def add_organisation(body: org_directory.OrganisationCreate, user: CurrentUser) -> dict:

@@ -249,12 +249,18 @@ class Directory:
                 raise ConcurrentChange(org["id"])
             await self._announce(conn, events, actor)
 
-    async def organisations(self, *, parent_division: str | None, kind: str | None) -> list[dict[str, Any]]:
-        """The directory filtered by division code and kind, by id (each with `_id`, as the UI reads it)."""
+    async def organisations(
+        self, *, parent_division: str | None, kind: str | None, divisions: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The directory filtered by division code (or any of `divisions`) and kind, by id (each with `_id`, as
+        the UI reads it)."""
         conditions, args = [], []
         if parent_division:
             args.append(parent_division)
             conditions.append(f"division_code = ${len(args)}")
+        if divisions is not None:
+            args.append(divisions)
+            conditions.append(f"division_code = ANY(${len(args)}::text[])")
         if kind:
             args.append(kind)
             conditions.append(f"kind = ${len(args)}")
