@@ -249,8 +249,9 @@ class Stack:
         ensure_keys(self.state_dir / "keys")
 
     def seed(self) -> None:
+        """The demo organisations and users (asked for: a production start runs services/portal/install.py)."""
         subprocess.run(
-            [PYTHON, "-m", "services.portal.seed"],
+            [PYTHON, "-m", "services.portal.seed", "--demo"],
             env={**self.service_env("portal"), "FD_SERVICE_NAME": "portal"},
             cwd=ROOT,
             check=True,

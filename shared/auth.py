@@ -27,15 +27,21 @@ REGION_CODE = "150000"
 
 # Roles (issue: sign-in and access). A user belongs to one organisation and may hold several roles.
 SUBMITTER = "submitter"  # 使用单位录入人员: submits requirements and problems, verifies deliveries
-UNIT_ADMIN = "unit_admin"
+UNIT_ADMIN = "unit_admin"  # 单位管理员
 REVIEWER = "reviewer"  # 财政部门审核人员 at a county, league/city or the region's finance bureau
 IT_DIVISION = "it_division"  # 财政信息化主管处室: refines, publishes, dispatches, releases
 BUSINESS_DIVISION = "business_division"  # 归口业务处室: confirms, answers business questions
 DUTY_OPERATOR = "duty_operator"  # 400 热线 / 微信服务群值班
 VENDOR = "vendor"
 AUDITOR = "auditor"
-SYSADMIN = "sysadmin"
-ROLES = (SUBMITTER, UNIT_ADMIN, REVIEWER, IT_DIVISION, BUSINESS_DIVISION, DUTY_OPERATOR, VENDOR, AUDITOR, SYSADMIN)
+SYSADMIN = "sysadmin"  # 系统管理员: at the region, administers everything (users, organisations)
+# 盟市 / 旗县区管理员: at a league/city or county finance bureau, administers the users of its own division
+# and the divisions below it (services/portal/areas.py).
+ORG_ADMIN = "org_admin"
+ROLES = (
+    SUBMITTER, UNIT_ADMIN, REVIEWER, IT_DIVISION, BUSINESS_DIVISION, DUTY_OPERATOR, VENDOR, AUDITOR, SYSADMIN,
+    ORG_ADMIN,
+)  # fmt: skip
 
 
 class Principal(BaseModel):

@@ -109,6 +109,18 @@ INSTITUTIONS = (
 )
 
 
+def base_organisations() -> Iterator[Organisation]:
+    """What a production start puts in the tree: the region's finance department and IT division, and the
+    finance bureau of every league/city and banner/county (GB/T 2260). Units, business divisions, vendors
+    and banks are the administrators' to add (POST /api/orgs)."""
+    for division in divisions().values():
+        if division.level == "region":
+            yield Organisation(bureau_id(division.code), "内蒙古自治区财政厅", "finance_bureau", division.code)
+            yield Organisation("itd", "财政厅信息化处", "it_division", division.code)
+        else:
+            yield Organisation(bureau_id(division.code), f"{division.name}财政局", "finance_bureau", division.code)
+
+
 def demo_organisations() -> Iterator[Organisation]:
     """An Inner Mongolia–sized region: a bureau per division, budget units, divisions, vendors, banks."""
     for division in divisions().values():

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     sign_ins_per_source_per_minute: int = 60
     # Reverse proxies in front of the portal whose X-Forwarded-For is believed (FD_TRUSTED_PROXIES='["10.0.0.2"]').
     trusted_proxies: list[str] = Field(default_factory=list)
+    # The production start (services/portal/install.py) creates the first system administrator from a
+    # secret: FD_ADMIN_PASSWORD_FILE names a file holding the password (a Docker secret, a 0600 file).
+    admin_username: str = "admin"
+    admin_name: str = "系统管理员"
+    admin_password_file: Path | None = None
     submissions_per_minute: int = 30
     # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
     service_urls: dict[str, str] = Field(default_factory=dict)

@@ -31,6 +31,7 @@ from shared.events import (
     ReviewTaskOverdue,
     SessionRevoked,
     SubmissionWindowOpened,
+    UserChanged,
     VendorProgressReported,
     VerificationFailed,
     VerificationPassed,
@@ -171,7 +172,7 @@ class Topics:
                 return self.dispatch_events
             case NotificationDelivered():
                 return self.notifications
-            case OrganisationChanged():
+            case OrganisationChanged() | UserChanged():
                 return self.directory
             case SessionRevoked():
                 return self.sessions

@@ -25,7 +25,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     router = build_router(
-        directory=Directory(db, runtime.outbox),
+        directory=Directory(db, runtime.outbox, access_token_minutes=settings.access_token_minutes),
         sessions=RefreshTokens(db, runtime.outbox),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),

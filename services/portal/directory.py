@@ -11,7 +11,7 @@ from services.portal.adapters import Directory
 from shared.auth import Principal
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.events import OrganisationChanged
-from shared.orgtree import divisions
+from shared.orgtree import division_path, divisions
 
 Kind = Literal["finance_bureau", "it_division", "business_division", "budget_unit", "financial_institution", "vendor"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
@@ -64,3 +64,10 @@ def _changed(org: dict[str, Any], change: str) -> OrganisationChanged:
         domains=list(org.get("domains", [])),
         active=org.get("active", True),
     )
+
+
+def divisions_within(code: str) -> list[str]:
+    """The division `code` and every division below it (a league/city's counties), for the area's pickers."""
+    if code not in divisions():
+        raise InvalidInput("unknown_division", f"未知的行政区划代码 {code}", field="within")
+    return [other for other in divisions() if code in division_path(other)]

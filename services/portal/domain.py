@@ -79,8 +79,9 @@ class UserAccount:
     roles: list[str]
     password_hash: str
     vendor_id: str | None = None
-    active: bool = True
+    active: bool = True  # the user's own flag and their organisation's: False, and sign-in is refused
     locked_until: datetime | None = None
+    must_change_password: bool = False  # a new account or a reset password: changed at the first sign-in
 
     def principal(self) -> Principal:
         return Principal(

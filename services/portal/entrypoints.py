@@ -3,11 +3,12 @@
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal import directory as org_directory
 from services.portal import policy
+from services.portal import users as user_admin
 from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
 from services.portal.adapters.tickets import Order
 from services.portal.dashboard import DashboardQuery
@@ -95,14 +96,70 @@ def build_router(
     async def me(user: CurrentUser) -> Principal:
         return user
 
+    @router.post("/me/password", tags=["auth"], status_code=status.HTTP_204_NO_CONTENT)
+    async def change_password(body: user_admin.PasswordChange, user: CurrentUser) -> None:
+        """修改密码: change one's own password (the policy of docs/security.md); every session ends, so the
+        caller signs in again with the new password."""
+        await user_admin.change_own_password(body, user=user, directory=directory, now=utcnow())
+
+    @router.get("/users", tags=["users"])
+    async def users(
+        user: CurrentUser,
+        org_id: Annotated[str | None, Query(max_length=64)] = None,
+        role: Annotated[str | None, Query(max_length=32)] = None,
+        q: Annotated[str | None, Query(min_length=1, max_length=50, description="part of user name or name")] = None,
+        active: bool | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        skip: Skip = 0,
+    ) -> user_admin.UserPage:
+        """用户管理: the users of the administrator's area (all for the region's system administrators, the
+        division and those below it for a league/city or county administrator), newest first."""
+        return await user_admin.list_users(
+            user=user, directory=directory, org_id=org_id, role=role, keyword=q, active=active, limit=limit, skip=skip
+        )
+
+    @router.post("/users", tags=["users"], status_code=status.HTTP_201_CREATED)
+    async def add_user(body: user_admin.UserCreate, user: CurrentUser) -> user_admin.IssuedPassword:
+        """Create a user in an organisation of one's area; answers a one-time temporary password, shown once,
+        which the user must change at the first sign-in."""
+        return await user_admin.create(body, user=user, directory=directory)
+
+    @router.get("/users/{user_id}", tags=["users"])
+    async def user_detail(user_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> user_admin.UserRead:
+        return await user_admin.show(user_id, user=user, directory=directory)
+
+    @router.patch("/users/{user_id}", tags=["users"])
+    async def change_user(
+        user_id: Annotated[str, Path(max_length=64)], body: user_admin.UserUpdate, user: CurrentUser
+    ) -> user_admin.UserRead:
+        """Change a user's name, organisation, roles or active flag (404 outside one's area)."""
+        return await user_admin.update(user_id, body, user=user, directory=directory)
+
+    @router.post("/users/{user_id}/reset-password", tags=["users"])
+    async def reset_password(
+        user_id: Annotated[str, Path(max_length=64)], user: CurrentUser
+    ) -> user_admin.IssuedPassword:
+        """重置密码: a new one-time temporary password (shown once); the user's sessions end."""
+        return await user_admin.reset_password(user_id, user=user, directory=directory, now=utcnow())
+
+    @router.post("/users/{user_id}/deactivate", tags=["users"])
+    async def deactivate_user(user_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> user_admin.UserRead:
+        """停用: the user can no longer sign in, and their sessions end."""
+        return await user_admin.deactivate(user_id, user=user, directory=directory)
+
     @router.get("/orgs", tags=["directory"])
     async def organisations(
         _: CurrentUser,
         division: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
         kind: str | None = None,
+        within: Annotated[
+            str | None, Query(pattern=r"^\d{6}$", description="this division and every division below it")
+        ] = None,
     ) -> list[dict]:
-        """The organisation directory, filtered by division code and kind."""
-        return await directory.organisations(parent_division=division, kind=kind)
+        """The organisation directory, filtered by division code (or a division and those below it) and kind."""
+        return await directory.organisations(
+            parent_division=division, kind=kind, divisions=org_directory.divisions_within(within) if within else None
+        )
 
     @router.post("/orgs", tags=["directory"], status_code=status.HTTP_201_CREATED)
     async def add_organisation(body: org_directory.OrganisationCreate, user: CurrentUser) -> dict:

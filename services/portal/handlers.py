@@ -102,6 +102,8 @@ async def _issue(
         "token_type": "bearer",
         "expires_in": tokens.access_minutes * 60,
         "user": principal.model_dump(),
+        # A new account or a reset password: the web UI sends the user to 修改密码 before anything else.
+        "must_change_password": account.must_change_password,
     }
 
 

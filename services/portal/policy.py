@@ -1,5 +1,8 @@
-"""Who may read what in the portal: timelines follow the ticket's area (404 outside it, as in intake)."""
+"""Who may read what in the portal: timelines follow the ticket's area (404 outside it, as in intake); users
+are administered by the region's system administrators and, in their own area, by league/city and county
+administrators (services/portal/areas.py)."""
 
+from services.portal.areas import AdminArea, Administrator
 from shared.auth import AUDITOR, SYSADMIN, VENDOR, Principal
 from shared.errors import Forbidden, NotFound
 
@@ -25,3 +28,20 @@ def authorize_dashboard(user: Principal) -> None:
     """Figures of one's own area for everyone but vendors (they see their work orders in dispatch)."""
     if user.has_role(VENDOR):
         raise Forbidden("not_allowed", "开发公司不能查看统计分析 (vendors have no dashboard)")
+
+
+def user_admin_area(user: Principal) -> AdminArea:
+    """The area whose users `user` administers; 403 for everyone who administers none."""
+    admin = Administrator(
+        user_id=user.user_id,
+        roles=tuple(user.roles),
+        org_kind=user.org_kind,
+        division_code=user.division_code,
+        is_regional=user.is_regional,
+    )
+    area = AdminArea.of(admin)
+    if area is None:
+        raise Forbidden(
+            "not_a_user_administrator", "只有系统管理员和盟市、旗县区管理员可以管理用户 (user administrators only)"
+        )
+    return area

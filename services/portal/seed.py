@@ -1,22 +1,26 @@
-"""Demo data: an Inner Mongolia–sized region and one user per role.  `python -m services.portal.seed`
+"""Demo data: an Inner Mongolia–sized region and one user per role.  `python -m services.portal.seed --demo`
 
-Runs before the services start (infra/launcher.py), so it first brings the portal's database to the
-latest migration. Idempotent: what is missing is added, what exists (perhaps edited by administrators
-since) is kept.
+Only when asked: the demo accounts share a published password, so a production start never runs this
+(it runs services/portal/install.py, which creates one administrator from a secret). `make run` asks for
+it (infra/launcher.py), and so do the tests. It runs before the services start, so it first brings the
+portal's database to the latest migration. Idempotent: what is missing is added, what exists (perhaps
+edited by administrators since) is kept.
 Every demo user's password is DEMO_PASSWORD; the hash is computed once and
 shared, since hashing hundreds of argon2 passwords would slow every start for nothing.
 """
 
+import argparse
 import asyncio
 from typing import Any
 
 from services.portal.adapters import Directory
-from services.portal.passwords import hash_password
+from services.portal.passwords import DEMO_PASSWORD, hash_password
 from shared.auth import (
     AUDITOR,
     BUSINESS_DIVISION,
     DUTY_OPERATOR,
     IT_DIVISION,
+    ORG_ADMIN,
     REVIEWER,
     SUBMITTER,
     SYSADMIN,
@@ -28,7 +32,7 @@ from shared.migrate import upgrade
 from shared.orgtree import Organisation, demo_organisations, org_path
 from shared.settings import Settings
 
-DEMO_PASSWORD = "Fiscal@2026"
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "demo_users", "seed"]
 
 # username, name, organisation id, roles
 DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
@@ -47,6 +51,7 @@ DEMO_USERS: list[tuple[str, str, str, list[str]]] = [
     ("bank", "蒋丽", "fi-150000-abc", [SUBMITTER]),
     ("auditor", "沈审", "itd", [AUDITOR]),
     ("admin", "韩管", "itd", [SYSADMIN]),
+    ("countyadmin", "白雪", "fb-150102", [ORG_ADMIN]),  # 新城区's administrator: its users only
 ]
 
 
@@ -89,5 +94,8 @@ async def seed(settings: Settings) -> dict[str, int]:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Demo organisations and users (password Fiscal@2026).")
+    parser.add_argument("--demo", action="store_true", required=True, help="yes, create the demo accounts")
+    parser.parse_args()
     counts = asyncio.run(seed(Settings(service_name="portal")))
     print(f"demo data: added {counts['organisations']} organisations and {counts['users']} users")

@@ -1,6 +1,6 @@
 """The envelope and every event services exchange, importable from one place: `from shared.events import X`."""
 
-from shared.events.admin import CalendarDayCorrected, OrganisationChanged, SessionRevoked
+from shared.events.admin import CalendarDayCorrected, OrganisationChanged, SessionRevoked, UserChanged
 from shared.events.base import SPEC_VERSION, SYSTEM, Actor, Envelope, Event, Level, new_id, utcnow
 from shared.events.dispatch import (
     ProgressStage,
@@ -151,6 +151,7 @@ __all__ = [
     "SlaEscalation",
     "SplitPart",
     "SubmissionWindowOpened",
+    "UserChanged",
     "VendorProgressReported",
     "VerificationFailed",
     "VerificationPassed",

@@ -41,9 +41,28 @@ class SessionRevoked(Event):
 
     session_id: str
     user_id: str
-    reason: str  # signed_out | refresh_reused | deactivated
+    reason: str  # signed_out | refresh_reused | deactivated | password_changed
     until: datetime
 
     @property
     def subject(self) -> str:
         return f"session-{self.session_id}"
+
+
+class UserChanged(Event):
+    """An administrator created, edited, deactivated a user or reset their password, or a user changed their
+    own password. Never carries a password or its hash: what the trail keeps is who did what to whom."""
+
+    user_id: str
+    change: str  # created | updated | deactivated | password_reset | password_changed
+    username: str
+    name: str
+    org_id: str
+    org_path: list[str]
+    roles: list[str]
+    active: bool = True
+    must_change_password: bool = False
+
+    @property
+    def subject(self) -> str:
+        return f"user-{self.user_id}"

@@ -42,12 +42,16 @@ WORKSPACES = [
     ("bizdiv", "/escalations"),
     ("duty", "/problem-desk"),
     ("auditor", "/progress-board"),
+    ("admin", "/users"),
+    ("countyadmin", "/users"),
+    ("submitter", "/password"),
 ]
 # Dialogs with forms, opened by the button that opens them.
 DIALOGS = [
     ("itdiv", "/faq", "[data-test=faq-new]"),
     ("itdiv", "/announcements", "[data-test=announce]"),
     ("submitter", "/notifications", "[data-test=preferences]"),
+    ("admin", "/users", "[data-test=new-user]"),
 ]
 
 

@@ -1,11 +1,15 @@
 // One way to call every service: the portal directly, the others through its gateway (/gw/<service>/...).
 // Errors come back as { status, error, message, detail } so forms can show the field and the rule.
+import { ref } from 'vue'
 import { ElMessage } from 'element-plus'
 import router from './router.js'
 
 const KEY = 'fd.session'
+// Bumped on every save and clear, so what is computed from the session (the menu) follows a new sign-in.
+const changes = ref(0)
 
 export function session() {
+  void changes.value
   return JSON.parse(localStorage.getItem(KEY) || 'null')
 }
 
@@ -16,10 +20,12 @@ export function hasRole(...roles) {
 
 export function saveSession(tokens) {
   localStorage.setItem(KEY, JSON.stringify(tokens))
+  changes.value += 1
 }
 
 export function clearSession() {
   localStorage.removeItem(KEY)
+  changes.value += 1
 }
 
 function url(service, path) {
@@ -76,4 +82,5 @@ export function describe(error) {
 export const get = (service, path, options) => call(service, path, options)
 export const post = (service, path, body, options = {}) => call(service, path, { ...options, method: 'POST', body })
 export const put = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PUT', body })
+export const patch = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PATCH', body })
 export const del = (service, path, options = {}) => call(service, path, { ...options, method: 'DELETE' })

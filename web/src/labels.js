@@ -93,3 +93,19 @@ const EVENT_EN = {
 export function eventLabel(entry) {
   return (i18n.global.locale.value === 'en' && EVENT_EN[entry.type]) || entry.label
 }
+
+// Roles (shared/auth.py) as the user administration pages name them.
+export const ROLE = localized({
+  'zh-CN': {
+    submitter: '单位录入人员', unit_admin: '单位管理员', reviewer: '财政部门审核人员', it_division: '信息化处', business_division: '业务处室',
+    duty_operator: '值班人员', vendor: '开发公司', auditor: '审计人员', sysadmin: '系统管理员', org_admin: '盟市/旗县区管理员',
+  },
+  en: {
+    submitter: 'Unit user', unit_admin: 'Unit administrator', reviewer: 'Finance bureau reviewer', it_division: 'IT division',
+    business_division: 'Business division', duty_operator: 'Duty operator', vendor: 'Vendor', auditor: 'Auditor',
+    sysadmin: 'System administrator', org_admin: 'League/city or county administrator',
+  },
+})
+// Every role, and what a league/city or county administrator may grant (services/portal/areas.py AREA_ROLES).
+export const ROLES = ['submitter', 'unit_admin', 'reviewer', 'it_division', 'business_division', 'duty_operator', 'vendor', 'auditor', 'sysadmin', 'org_admin']
+export const AREA_ROLES = ['submitter', 'unit_admin', 'reviewer', 'org_admin']

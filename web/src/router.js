@@ -31,11 +31,20 @@ const routes = [
       { path: 'announcements', component: view('Announcements') },
       { path: 'dashboard', component: view('Dashboard') },
       { path: 'sla-board', component: view('SlaBoard') },
+      { path: 'users', component: view('Users') },
+      { path: 'password', component: view('ChangePassword') },
       { path: ':unknown(.*)*', redirect: '/home' },
     ],
   },
 ]
 
 const router = createRouter({ history: createWebHistory(), routes })
-router.beforeEach((to) => (to.meta.public || session() ? true : { path: '/login', query: { next: to.fullPath } }))
+// A new account or a reset password (the sign-in answer's must_change_password) goes nowhere but 修改密码.
+router.beforeEach((to) => {
+  if (to.meta.public) return true
+  const current = session()
+  if (!current) return { path: '/login', query: { next: to.fullPath } }
+  if (current.must_change_password && to.path !== '/password') return { path: '/password' }
+  return true
+})
 export default router

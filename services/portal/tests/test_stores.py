@@ -10,7 +10,7 @@ from alembic import command
 
 from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
 from services.portal.domain import ConcurrentChange, LockoutPolicy
-from services.portal.seed import seed
+from services.portal.seed import DEMO_USERS, seed
 from services.portal.tests.conftest import outbox
 from shared.db import Database
 from shared.events import Actor, OrganisationChanged
@@ -111,7 +111,7 @@ async def test_of_two_concurrent_uses_of_a_refresh_token_exactly_one_finds_it_un
 async def test_the_seed_runs_the_migrations_and_adds_only_what_is_missing(portal_database_url: str) -> None:
     settings = Settings(service_name="portal", database_url=portal_database_url)
     first = await seed(settings)
-    assert first["organisations"] > 400 and first["users"] == 15
+    assert first["organisations"] > 400 and first["users"] == len(DEMO_USERS)
     assert await seed(settings) == {"organisations": 0, "users": 0}
 
 

@@ -1,0 +1,44 @@
+"""The production file as Docker Compose reads it (YAML, its anchors and merge keys resolved): it starts no
+demo seed — the install job creates one administrator from a secret (services/portal/install.py) — and only
+the portal holds the token signing key. (`docker compose config` needs the Compose plugin, which the build
+machines lack; docs/operations-docker.md shows the same check with it.)"""
+
+import yaml
+
+from infra.launcher import ROOT
+
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def check_no_demo_seed(services: dict) -> None:
+    commands = {name: " ".join(service.get("command") or []) for name, service in services.items()}
+    assert not [name for name, command in commands.items() if "services.portal.seed" in command], commands
+    install = services["install"]
+    assert " ".join(install["command"]).endswith("-m services.portal.install")
+    assert install["environment"]["FD_ADMIN_PASSWORD_FILE"] == "/run/secrets/fd_admin_password"
+    assert [s if isinstance(s, str) else s["source"] for s in install["secrets"]] == ["fd_admin_password"]
+    assert "install" in services["portal"]["depends_on"] and "seed" not in services
+
+
+def test_the_production_file_runs_the_install_job_and_no_demo_seed() -> None:
+    config = yaml.safe_load(COMPOSE.read_text())
+    check_no_demo_seed(config["services"])
+    assert config["secrets"]["fd_admin_password"]["file"].startswith("${FD_ADMIN_SECRET_FILE:?")
+
+
+SERVICES = ("intake", "review", "dispatch", "notify", "portal")
+
+
+def volumes_of(container: dict) -> dict[str, str]:
+    """volume name → "target[:mode]" of a container's mounts."""
+    return {mount.split(":", 1)[0]: mount.split(":", 1)[1] for mount in container.get("volumes", [])}
+
+
+def test_only_the_portal_holds_the_token_signing_key() -> None:
+    containers = yaml.safe_load(COMPOSE.read_text())["services"]
+    holders = sorted(name for name, container in containers.items() if "jwt-private" in volumes_of(container))
+    assert holders == ["keys", "portal"], "the signing key reaches no other service"
+    assert volumes_of(containers["portal"])["jwt-private"] == "/keys-private:ro"
+    assert containers["portal"]["environment"]["FD_PRIVATE_KEY_FILE"] == "/keys-private/private.pem"
+    for name in SERVICES:
+        assert volumes_of(containers[name])["jwt-public"] == "/keys:ro", f"{name} verifies against jwks.json"
