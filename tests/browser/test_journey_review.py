@@ -112,7 +112,7 @@ def test_journey_county_review_queue_filters_and_due_dates(ui, api: Api, stack: 
     table.locator("tbody tr", has_text=normal).locator(".el-checkbox").click()
     page.get_by_role("button", name="批量驳回").click()
     page.get_by_role("textbox", name="理由").fill("逾期未补充业务场景，且与现有银行回单查询功能重复。")
-    page.locator("[data-test=confirm-reason]").click()
+    page.locator("[data-test=confirm-review]").click()
     expect(page.get_by_text("批量处理完成")).to_be_visible()
     expect(table.locator("tbody tr", has_text=normal)).to_have_count(0)
 

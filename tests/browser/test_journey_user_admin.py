@@ -117,6 +117,7 @@ def test_journey_an_administrator_creates_a_county_administrator_who_creates_a_r
     row = page.locator("[data-test=review-queue] tr", has_text=ticket_id)
     expect(row).to_be_visible(timeout=WAIT)
     row.get_by_role("button", name="建议实现").click()
+    page.locator("[data-test=review-dialog] [data-test=confirm-review]").click()
     expect(page.get_by_text("已办理")).to_be_visible()
     expect(page.locator("[data-test=review-queue] tr", has_text=ticket_id)).to_have_count(0)
     eventually(lambda: queued(api, "city", ticket_id), what=f"{ticket_id} forwarded to the league/city")

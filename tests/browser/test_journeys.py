@@ -32,6 +32,12 @@ def review_forward(ui, reviewer: str, ticket_id: str, screenshot: str | None = N
     if screenshot:
         session.screenshot(screenshot)
     row.get_by_role("button", name="建议实现").click()
+    dialog = page.locator("[data-test=review-dialog]")
+    expect(dialog.locator("[data-test=dialog-summary]")).to_contain_text(ticket_id)  # confirmed, not one click
+    dialog.get_by_label("审核意见（选填）").fill("业务需求合理，建议实现。")
+    if reviewer == "county":
+        session.screenshot("county-forward-confirm")
+    dialog.locator("[data-test=confirm-review]").click()
     expect(page.get_by_text("已办理")).to_be_visible()
 
 
@@ -145,8 +151,11 @@ def test_journey_rejected_requirement_reaches_the_units_inbox(ui) -> None:
     row = page.locator("[data-test=review-queue] tr", has_text=ticket_id)
     expect(row).to_be_visible(timeout=20_000)
     row.get_by_role("button", name="驳回").click()
+    confirm = page.locator("[data-test=confirm-review]")
+    expect(confirm).to_be_disabled()  # the rule is shown before it is broken: at least 10 characters
+    expect(page.get_by_role("textbox", name="理由")).to_have_attribute("placeholder", "请填写理由，至少 10 个字")
     page.get_by_role("textbox", name="理由").fill("该需求仅适用于本单位，建议使用现有自定义查询功能实现。")
-    page.locator("[data-test=confirm-reason]").click()
+    confirm.click()
     expect(page.get_by_text("已办理")).to_be_visible()
 
     unit = ui("submitter")
