@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     admin_name: str = "系统管理员"
     admin_password_file: Path | None = None
     submissions_per_minute: int = 30
+    # Single sign-on with the province's identity provider over OpenID Connect (docs/security.md): off while
+    # the issuer is unset. `oidc_redirect_uri` is the portal's callback as registered at the provider
+    # (https://<portal>/api/auth/oidc/callback); `oidc_user_claim` names the ID token claim whose value is the
+    # portal user name (a dedicated claim, e.g. an employee number, is steadier than preferred_username).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str | None = None
+    oidc_scopes: str = "openid profile"
+    oidc_user_claim: str = "preferred_username"
+    oidc_http_timeout_seconds: float = 10
     # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
     service_urls: dict[str, str] = Field(default_factory=dict)
     web_dist: Path = ROOT / "web" / "dist"

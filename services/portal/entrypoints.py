@@ -1,9 +1,12 @@
 """The portal's HTTP API (sign-in, org directory, timelines) and its subscribers."""
 
+import secrets
 from functools import partial
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal import directory as org_directory
@@ -23,10 +26,12 @@ from services.portal.handlers import (
     when_ticket_event_record_timeline,
     when_vendor_reports_progress_append_audit,
 )
+from services.portal.single_sign_on import SingleSignOn, finish_sign_in, redeem_handoff, start_sign_in
 from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
 from shared.clock import Clock
+from shared.errors import NotFound
 from shared.events import EVENT_TYPES, utcnow
 from shared.orgtree import VENDORS
 from shared.params import Skip
@@ -50,6 +55,11 @@ class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+
+
+class Handoff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=20, max_length=200)
 
 
 class Refresh(BaseModel):
@@ -241,6 +251,75 @@ def build_router(
             "first_bad_seq": result.first_bad_seq,
             "problem": result.problem,
         }
+
+    return router
+
+
+# The browser that starts a single sign-on carries this cookie to the callback (login CSRF: a callback with
+# someone else's code and state, carried to another browser, is refused).
+BROWSER_COOKIE = "fd_oidc_browser"
+COOKIE_PATH = "/api/auth/oidc"
+
+
+def build_single_sign_on_router(
+    *,
+    sso: SingleSignOn | None,
+    secure_cookie: bool,
+    directory: Directory,
+    sessions: RefreshTokens,
+    tokens: TokenPolicy,
+) -> APIRouter:
+    """统一身份认证 (services/portal/single_sign_on.py); `sso` is None while no provider is configured."""
+    router = APIRouter(prefix="/api/auth/oidc", tags=["auth"])
+
+    def configured() -> SingleSignOn:
+        if sso is None:
+            raise NotFound("oidc_disabled", "未配置统一身份认证 (single sign-on is not configured)")
+        return sso
+
+    @router.get("")
+    async def single_sign_on() -> dict:
+        """Whether the sign-in page offers 统一身份认证登录."""
+        return {"enabled": sso is not None}
+
+    @router.get("/start", status_code=status.HTTP_302_FOUND)
+    async def start(next: Annotated[str | None, Query(max_length=512)] = None) -> RedirectResponse:
+        """Send the browser to the identity provider (authorization code with PKCE S256, state and nonce)."""
+        browser = secrets.token_urlsafe(32)
+        url = await start_sign_in(configured(), browser=browser, requested_next=next, now=utcnow())
+        response = RedirectResponse(url, status_code=status.HTTP_302_FOUND)
+        response.set_cookie(
+            BROWSER_COOKIE, browser, max_age=600, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure_cookie
+        )
+        return response
+
+    @router.get("/callback", status_code=status.HTTP_303_SEE_OTHER)
+    async def callback(
+        request: Request,
+        code: Annotated[str | None, Query(max_length=2048)] = None,
+        state: Annotated[str | None, Query(max_length=512)] = None,
+        error: Annotated[str | None, Query(max_length=256)] = None,
+    ) -> RedirectResponse:
+        """The provider's answer: on to the web UI with a one-time code it trades for our tokens."""
+        handoff, then = await finish_sign_in(
+            configured(),
+            state=state,
+            code=code,
+            error=error,
+            browser=request.cookies.get(BROWSER_COOKIE),
+            now=utcnow(),
+            directory=directory,
+        )
+        response = RedirectResponse(f"/login?{urlencode({'sso': handoff, 'next': then})}", status_code=303)
+        response.delete_cookie(BROWSER_COOKIE, path=COOKIE_PATH)
+        return response
+
+    @router.post("/token")
+    async def token(body: Handoff) -> dict:
+        """Trade the one-time code for the token pair a password sign-in answers (works once, for a minute)."""
+        return await redeem_handoff(
+            body.code, now=utcnow(), sso=configured(), directory=directory, sessions=sessions, tokens=tokens
+        )
 
     return router
 

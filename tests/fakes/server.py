@@ -3,9 +3,13 @@ in-process client and a service started as its own process reach it, and the tes
 
     with FakeServer(wecom=FakeWeCom(), wechat=FakeWeChat("wx-app", "s3cret")) as fake:
         fake.url  # the base URL of both APIs (FD_WECOM_BASE_URL, FD_WECHAT_BASE_URL)
+
+    with FakeServer(idp=FakeIdentityProvider("fiscaldesk", "s3cret")) as fake:
+        fake.url  # the identity provider's issuer (FD_OIDC_ISSUER)
 """
 
 import asyncio
+import base64
 import socket
 import threading
 import time
@@ -13,13 +17,49 @@ import time
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.identity_provider import FakeIdentityProvider
 from tests.fakes.platforms import FakeWeChat, FakeWeCom
 
 
-def build_app(wecom: FakeWeCom | None, wechat: FakeWeChat | None) -> Starlette:
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+    return client_id, secret
+
+
+def identity_provider_routes(idp: FakeIdentityProvider | None) -> list[Route]:
+    if idp is None:
+        return []
+
+    async def discovery(_: Request) -> Response:
+        return JSONResponse(idp.discovery())
+
+    async def authorize(request: Request) -> Response:
+        status, where = idp.authorize(dict(request.query_params))
+        return RedirectResponse(where, status_code=302) if status == 302 else Response(where, status_code=status)
+
+    async def token(request: Request) -> Response:
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        status, body = idp.token(form, basic_credentials(request))
+        return JSONResponse(body, status_code=status, headers={"cache-control": "no-store"})
+
+    async def jwks(_: Request) -> Response:
+        return JSONResponse(idp.jwks())
+
+    return [
+        Route("/.well-known/openid-configuration", discovery),
+        Route("/authorize", authorize),
+        Route("/token", token, methods=["POST"]),
+        Route("/jwks", jwks),
+    ]
+
+
+def build_app(wecom: FakeWeCom | None, wechat: FakeWeChat | None, idp: FakeIdentityProvider | None = None) -> Starlette:
     async def webhook(request: Request) -> Response:
         if wecom is None:
             return Response(status_code=404)
@@ -58,6 +98,7 @@ def build_app(wecom: FakeWeCom | None, wechat: FakeWeChat | None) -> Starlette:
             Route("/cgi-bin/webhook/send", webhook, methods=["POST"]),
             Route("/cgi-bin/stable_token", stable_token, methods=["POST"]),
             Route("/cgi-bin/message/template/send", template_send, methods=["POST"]),
+            *identity_provider_routes(idp),
         ]
     )
 
@@ -69,11 +110,18 @@ def free_port() -> int:
 
 
 class FakeServer:
-    def __init__(self, wecom: FakeWeCom | None = None, wechat: FakeWeChat | None = None) -> None:
-        self.wecom, self.wechat = wecom, wechat
+    def __init__(
+        self,
+        wecom: FakeWeCom | None = None,
+        wechat: FakeWeChat | None = None,
+        idp: FakeIdentityProvider | None = None,
+    ) -> None:
+        self.wecom, self.wechat, self.idp = wecom, wechat, idp
         self.port = free_port()
+        if idp is not None:
+            idp.issuer = self.url
         config = uvicorn.Config(
-            build_app(wecom, wechat), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            build_app(wecom, wechat, idp), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="fake-platforms", daemon=True)

@@ -58,7 +58,7 @@ export async function call(service, path, { method = 'GET', body, form, raw = fa
   }
   const response = await fetch(url(service, path), { method, headers, body: payload })
   if (response.status === 401 && !retried && (await refresh())) return call(service, path, { method, body, form, raw, quiet, headers: extra }, true)
-  if (response.status === 401 && path !== '/api/auth/login') {
+  if (response.status === 401 && !['/api/auth/login', '/api/auth/oidc/token'].includes(path)) {
     clearSession()
     router.push('/login')
   }
