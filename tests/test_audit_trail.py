@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -9,7 +12,7 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from infra.launcher import Stack
+from infra.launcher import ROOT, Stack
 from tests.support import Api, eventually, requirement
 
 pytestmark = pytest.mark.e2e
@@ -130,3 +133,28 @@ def test_a_vendor_writes_the_audit_trail_only_as_a_valid_report_under_its_own_na
     }
     assert entry["data"]["source"] == "/vendors/vendor-a"
     assert api.get("portal", "/api/audit/verify", as_user="auditor").json()["ok"] is True
+
+
+def test_the_portal_anchors_its_keyed_chain_outside_the_database_and_the_verifier_checks_them(
+    api: Api, stack: Stack
+) -> None:
+    ticket_id = api.post("intake", "/api/requirements", as_user="submitter", json=requirement()).json()["id"]
+    [newest] = eventually(lambda: audit_of(api, ticket_id)[:1], what="an audit entry")
+    assert newest["hash"].startswith("hmac-sha256:")
+    anchor_file = stack.state_dir / "audit-anchors" / "events.anchors"
+
+    def anchored() -> dict | None:
+        lines = anchor_file.read_text().splitlines() if anchor_file.exists() else []
+        return next((a for a in map(json.loads, reversed(lines)) if a["seq"] >= newest["seq"]), None)
+
+    anchor = eventually(anchored, what="an anchor at or after the entry", timeout=30)
+    assert anchor["mac"].startswith("hmac-sha256:") and anchor["chain"] == "events"
+
+    command = [
+        sys.executable, "-m", "shared.audit", "verify", "--database-url", stack.database_url("portal"),
+        "--key-file", str(stack.audit_key_file), "--anchors", str(stack.state_dir / "audit-anchors"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    verified = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.startswith("chain 'events': ok,")

@@ -9,7 +9,8 @@ from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, subscribe, subscribe_audit
 from services.portal.gateway import build_gateway, mount_web_ui
 from services.portal.handlers import TokenPolicy
-from shared.audit import AuditLog
+from shared.audit import AuditKey, AuditLog
+from shared.audit_anchors import AnchorDirectory, AnchorExport
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -21,7 +22,11 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     settings = runtime.settings
     db = runtime.database
     views = TicketViews(db)
-    audit = AuditLog(db, chain="events")
+    # The chain is keyed with a secret outside the database; its head is anchored outside it too.
+    audit_key = AuditKey.from_file(settings.audit_key_file)
+    audit = AuditLog(db, chain="events", key=audit_key)
+    anchors = AnchorDirectory(settings.audit_anchor_dir, audit_key)
+    runtime.background.append(AnchorExport([audit], anchors, settings.audit_anchor_minutes * 60))  # type: ignore[arg-type]
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     router = build_router(
