@@ -34,7 +34,11 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sessions=RefreshTokens(db, runtime.outbox),
         views=views,
         tokens=TokenPolicy(runtime.keys, settings.access_token_minutes, settings.refresh_token_days),
-        guard=SignInGuard(db, LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))),
+        guard=SignInGuard(
+            db,
+            LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
+            runtime.outbox,
+        ),
         limiter=RateLimiter(db),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         source_limit=Limit("sign_in_source", settings.sign_ins_per_source_per_minute, 60),
