@@ -15,11 +15,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # The services run as an unprivileged user; the code stays owned by root, so they cannot change it.
 # /keys belongs to that user so a new named volume mounted there (the signing keys) is writable by the
-# one-shot `keys` job, which runs as the same user.
+# one-shot `keys` job, which runs as the same user; so do /audit-key (the audit trail's key, written by the
+# same job) and /audit-anchors (the portal appends the chain's anchors there).
 RUN groupadd --system --gid 10001 fiscaldesk \
     && useradd --system --uid 10001 --gid fiscaldesk --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin fiscaldesk \
-    && mkdir /keys && chown fiscaldesk:fiscaldesk /keys && chmod 0700 /keys
+    && mkdir /keys /audit-key /audit-anchors \
+    && chown fiscaldesk:fiscaldesk /keys /audit-key /audit-anchors && chmod 0700 /keys /audit-key /audit-anchors
 
 WORKDIR /app
 

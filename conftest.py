@@ -60,7 +60,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterato
         # A missed review deadline is looked for every 2 s instead of every 10 min, so a test sees its reminder.
         # The failover tests submit bursts as the one demo unit of 新城区: the per-user limit (30 a minute,
         # counted by shared/tests/test_ratelimit.py) is raised so a burst is not refused.
-        settings={"FD_REVIEW_OVERDUE_CHECK_SECONDS": "2", "FD_SUBMISSIONS_PER_MINUTE": "1000"},
+        # The portal anchors its audit chain every 3 s instead of every 15 min, so a test sees the anchors.
+        settings={
+            "FD_REVIEW_OVERDUE_CHECK_SECONDS": "2",
+            "FD_SUBMISSIONS_PER_MINUTE": "1000",
+            "FD_AUDIT_ANCHOR_MINUTES": "0.05",
+        },
         throwaway=True,
     )
     stack.start_infra()

@@ -239,14 +239,28 @@ class Stack:
                 }
             ),
             **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
+            **(self.audit_env() if service == "portal" else {}),
             **self.settings,
         }
 
+    def audit_env(self) -> dict[str, str]:
+        """The audit key and the anchors: the portal's alone, and never inside its database."""
+        return {
+            "FD_AUDIT_KEY_FILE": str(self.audit_key_file),
+            "FD_AUDIT_ANCHOR_DIR": str(self.state_dir / "audit-anchors"),
+        }
+
+    @property
+    def audit_key_file(self) -> Path:
+        return self.state_dir / "audit-key" / "audit.key"
+
     def ensure_keys(self) -> None:
         sys.path.insert(0, str(ROOT))
+        from shared.audit import ensure_audit_key
         from shared.auth import ensure_keys
 
         ensure_keys(self.state_dir / "keys")
+        ensure_audit_key(self.audit_key_file)
 
     def seed(self) -> None:
         """The demo organisations and users (asked for: a production start runs services/portal/install.py)."""

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     keys_dir: Path = ROOT / ".data" / "keys"
     # The token signing key, the portal's alone (FD_PRIVATE_KEY_FILE); unset: keys_dir/private.pem.
     private_key_file: Path | None = None
+    # The audit trail (the portal's, shared/audit.py): the key its chain is keyed with, in a file the
+    # database does not hold, and where the chain's heads are anchored outside the database, every
+    # audit_anchor_minutes and at stop (shared/audit_anchors.py). Back up both, apart (docs/operations.md).
+    audit_key_file: Path = ROOT / ".data" / "audit-key" / "audit.key"
+    audit_anchor_dir: Path = ROOT / ".data" / "audit-anchors"
+    audit_anchor_minutes: float = Field(15, gt=0)
     access_token_minutes: int = 30
     refresh_token_days: int = 7
     # Sign-in: this many wrong passwords in a row from one address lock the user name there for

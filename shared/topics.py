@@ -9,12 +9,17 @@ from dataclasses import dataclass
 
 from shared.events import (
     PROBLEM_FLOW_EVENTS,
+    AnnouncementPublished,
+    AnnouncementWithdrawn,
     CalendarDayCorrected,
+    DeliveryRetried,
     Event,
     NotificationDelivered,
+    NotificationSchemeChanged,
     OrganisationChanged,
     ProblemReported,
     PublicationPublished,
+    RefreshTokenReused,
     ReleaseAnnounced,
     RequirementConfirmed,
     RequirementForwarded,
@@ -29,7 +34,11 @@ from shared.events import (
     RequirementSubmitted,
     ReviewTaskOpened,
     ReviewTaskOverdue,
+    RobotAdded,
+    RobotChanged,
     SessionRevoked,
+    SignedIn,
+    SignInLocked,
     SubmissionWindowOpened,
     UserChanged,
     VendorProgressReported,
@@ -100,6 +109,11 @@ class Topics:
         return f"{self.prefix}.directory"
 
     @property
+    def accounts(self) -> str:
+        """The portal's sign-ins, lockouts, reused refresh tokens (and user administration): for the audit."""
+        return f"{self.prefix}.accounts"
+
+    @property
     def sessions(self) -> str:
         """Sessions the portal ended early: read whole by every instance of every service (no consumer
         group), so each refuses their tokens at once; kept only as long as an access token lives (CONFIGS)."""
@@ -120,6 +134,7 @@ class Topics:
             self.problem_events,
             self.notifications,
             self.directory,
+            self.accounts,
             self.sessions,
             self.dead_letter,
         ]
@@ -170,8 +185,18 @@ class Topics:
                 | RequirementReleased()
             ):
                 return self.dispatch_events
-            case NotificationDelivered():
+            case (
+                NotificationDelivered()
+                | NotificationSchemeChanged()
+                | RobotAdded()
+                | RobotChanged()
+                | AnnouncementPublished()
+                | AnnouncementWithdrawn()
+                | DeliveryRetried()
+            ):
                 return self.notifications
+            case SignedIn() | SignInLocked() | RefreshTokenReused():
+                return self.accounts
             case OrganisationChanged() | UserChanged():
                 return self.directory
             case SessionRevoked():

@@ -42,3 +42,17 @@ def test_only_the_portal_holds_the_token_signing_key() -> None:
     assert containers["portal"]["environment"]["FD_PRIVATE_KEY_FILE"] == "/keys-private/private.pem"
     for name in SERVICES:
         assert volumes_of(containers[name])["jwt-public"] == "/keys:ro", f"{name} verifies against jwks.json"
+
+
+def test_only_the_portal_holds_the_audit_key_and_writes_the_anchors() -> None:
+    """The audit chain is keyed with a secret the database does not hold: no other container (not postgres,
+    not another service) mounts it; the anchors of the chain's head go to a volume of the portal's."""
+    containers = yaml.safe_load(COMPOSE.read_text())["services"]
+    holders = sorted(name for name, container in containers.items() if "audit-key" in volumes_of(container))
+    assert holders == ["keys", "portal"]
+    portal = containers["portal"]
+    assert volumes_of(portal)["audit-key"] == "/audit-key:ro"
+    assert portal["environment"]["FD_AUDIT_KEY_FILE"] == "/audit-key/audit.key"
+    assert volumes_of(portal)["audit-anchors"] == "/audit-anchors"
+    assert portal["environment"]["FD_AUDIT_ANCHOR_DIR"] == "/audit-anchors"
+    assert "ensure_audit_key(Path('/audit-key/audit.key'))" in containers["keys"]["command"][-1]

@@ -64,9 +64,10 @@ dispatch    Write   topic   literal    @P@.dispatch-events
 # notify: every ticket event (and the work orders: per vendor, below); writes notifications.
 notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events
 notify      Write   topic   literal    @P@.notifications
-# portal: the timelines and the audit log read everything; it publishes changes of the org directory.
+# portal: the timelines and the audit log read everything; it publishes changes of the org directory, ended
+# sessions, and sign-ins, lockouts and reused refresh tokens (accounts: for the audit trail).
 portal      Read    topic   prefixed   @P@.
-portal      Write   topic   literal    @P@.directory @P@.sessions
+portal      Write   topic   literal    @P@.directory @P@.sessions @P@.accounts
 ACLS
 )
 

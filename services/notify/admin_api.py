@@ -5,8 +5,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from services.notify import administration
 from services.notify.api_models import RobotChange, RobotIn, SchemeChange, robot_view
-from services.notify.handlers import Notify, change_scheme
+from services.notify.handlers import Notify
 from services.notify.policy import require_reader_of_config, require_region_admin
 from shared.auth import CurrentUser
 from shared.errors import DomainError, NotFound
@@ -44,7 +45,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
     async def change_event_rules(event_type: str, body: SchemeChange, user: CurrentUser) -> dict:
         """Replace one event type's rules; the result is a new version, used from the next event on."""
         require_region_admin(user)
-        return await change_scheme(
+        return await administration.change_scheme_recorded(
             event_type, body.rules, base_version=body.base_version, note=body.note, by=user, notify=notify
         )
 
@@ -64,9 +65,8 @@ def build_admin_router(notify: Notify) -> APIRouter:
     async def retry_delivery(delivery_id: str, user: CurrentUser) -> dict:
         """Send a failed, permanent or skipped delivery again (after fixing a robot or a binding)."""
         require_region_admin(user)
-        if (doc := await notify.queue.requeue(delivery_id, utcnow())) is None:
+        if (doc := await administration.retry_delivery(delivery_id, utcnow(), by=user, notify=notify)) is None:
             raise DomainError("not_retryable", "该投递不存在或不处于失败状态 (no failed delivery with this id)")
-        notify.wake()
         return doc
 
     @router.get("/notify/robots")
@@ -79,7 +79,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
         """A WeCom group robot: the group of `org_ids`, or of every organisation under `division_prefix`."""
         require_region_admin(user)
         robot = {**body.model_dump(exclude={"id"}), "_id": body.id, "enabled": True}
-        if not await notify.robots.add(robot):
+        if not await administration.add_robot(robot, by=user, notify=notify):
             raise DomainError("robot_exists", f"机器人 {body.id} 已存在 (robot exists)", field="id")
         return robot_view(robot)
 
@@ -90,7 +90,7 @@ def build_admin_router(notify: Notify) -> APIRouter:
         changes = body.model_dump(include=body.model_fields_set)
         if changes.get("enabled"):
             changes.update(disabled_reason=None, disabled_at=None)
-        if (robot := await notify.robots.update(robot_id, changes)) is None:
+        if (robot := await administration.change_robot(robot_id, changes, by=user, notify=notify)) is None:
             raise NotFound("robot_not_found", "机器人不存在 (no such robot)")
         return robot_view(robot)
 

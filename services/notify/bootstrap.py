@@ -22,12 +22,13 @@ from services.notify.throttle import RobotThrottle
 from services.notify.worker import DeliveryWorker
 from shared.db import Database
 from shared.events import utcnow
+from shared.outbox import Outbox
 from shared.runtime import Runtime
 from shared.web import create_app
 
 
-def build_notify(db: Database, scheme_cache_seconds: float = 0.0) -> Notify:
-    """The stores, all on the service's PostgreSQL database."""
+def build_notify(db: Database, scheme_cache_seconds: float = 0.0, outbox: Outbox | None = None) -> Notify:
+    """The stores, all on the service's PostgreSQL database; `outbox` records administrative changes."""
     return Notify(
         queue=DeliveryQueue(db),
         inbox=NotificationRepository(db),
@@ -35,6 +36,8 @@ def build_notify(db: Database, scheme_cache_seconds: float = 0.0) -> Notify:
         schemes=SchemeStore(db, scheme_cache_seconds),
         robots=RobotStore(db),
         preferences=PreferenceStore(db),
+        db=db,
+        outbox=outbox,
     )
 
 
@@ -78,7 +81,7 @@ def create_service(settings: NotifySettings | None = None) -> FastAPI:
     settings = settings or NotifySettings()
     runtime = Runtime(settings)
     db = runtime.database
-    notify = build_notify(db, scheme_cache_seconds=settings.scheme_cache_seconds)
+    notify = build_notify(db, scheme_cache_seconds=settings.scheme_cache_seconds, outbox=runtime.outbox)
     http = httpx.AsyncClient(timeout=settings.delivery_http_timeout_seconds)
     channels = build_channels(settings, notify, db, http, utcnow)
     worker = DeliveryWorker(notify.queue, channels, runtime.outbox_writer, runtime.topics.dead_letter, settings, utcnow)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from services.notify import administration
 from services.notify.announcements import Announcement, Audience
 from services.notify.api_models import AnnouncementIn, PreferencesIn, window
 from services.notify.domain import addressed_to
@@ -77,13 +78,15 @@ def build_router(notify: Notify) -> APIRouter:
             f"ANN-{new_id()}", "notice", body.title, body.body, now, visible_from, visible_until, body.pinned,
             audience, created_by=user.user_id,
         )  # fmt: skip
-        await notify.announcements.add(announcement)
+        await administration.publish_announcement(announcement, by=user, notify=notify)
         return announcement.to_doc()
 
     @router.post("/announcements/{announcement_id}/withdraw")
     async def withdraw(announcement_id: str, user: CurrentUser) -> dict:
         require_region_admin(user)
-        if (doc := await notify.announcements.withdraw(announcement_id, utcnow())) is None:
+        if (
+            doc := await administration.withdraw_announcement(announcement_id, utcnow(), by=user, notify=notify)
+        ) is None:
             raise NotFound("announcement_not_found", "公告不存在 (no such announcement)")
         return doc
 

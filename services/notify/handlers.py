@@ -12,9 +12,11 @@ from services.notify.scheme import INBOX, Rule, rule_errors
 from services.notify.scheme_defaults import IT_DIVISION_ORG
 from services.notify.seed import seed
 from shared.auth import SYSADMIN, Principal
+from shared.db import Database
 from shared.errors import InvalidInput, NotFound
 from shared.events import Envelope, utcnow
 from shared.logs import get_logger
+from shared.outbox import Outbox
 
 log = get_logger(__name__)
 
@@ -33,6 +35,9 @@ class Notify:
     wake: Callable[[], None] = field(default=lambda: None)
     # Real time: rate limits, leases and quiet hours are about the real world, not the business clock.
     now: Callable[[], datetime] = utcnow
+    # Where administrative changes are recorded with their events (services/notify/administration.py).
+    db: Database | None = None
+    outbox: Outbox | None = None
 
 
 async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> None:

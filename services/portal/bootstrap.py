@@ -12,7 +12,8 @@ from services.portal.entrypoints import build_router, build_single_sign_on_route
 from services.portal.gateway import build_gateway, mount_web_ui
 from services.portal.handlers import TokenPolicy
 from services.portal.single_sign_on import SingleSignOn
-from shared.audit import AuditLog
+from shared.audit import AuditKey, AuditLog
+from shared.audit_anchors import AnchorDirectory, AnchorExport
 from shared.db import Database
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
@@ -25,7 +26,11 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     settings = runtime.settings
     db = runtime.database
     views = TicketViews(db)
-    audit = AuditLog(db, chain="events")
+    # The chain is keyed with a secret outside the database; its head is anchored outside it too.
+    audit_key = AuditKey.from_file(settings.audit_key_file)
+    audit = AuditLog(db, chain="events", key=audit_key)
+    anchors = AnchorDirectory(settings.audit_anchor_dir, audit_key)
+    runtime.background.append(AnchorExport([audit], anchors, settings.audit_anchor_minutes * 60))  # type: ignore[arg-type]
     subscribe(runtime, views)
     subscribe_audit(runtime, audit)
     directory = Directory(db, runtime.outbox, access_token_minutes=settings.access_token_minutes)
@@ -36,7 +41,11 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         views=views,
         tokens=tokens,
-        guard=SignInGuard(db, LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes))),
+        guard=SignInGuard(
+            db,
+            LockoutPolicy(settings.lockout_failures, timedelta(minutes=settings.lockout_minutes)),
+            runtime.outbox,
+        ),
         limiter=RateLimiter(db),
         sign_in_limit=Limit("sign_in", settings.sign_in_per_minute, 60),
         source_limit=Limit("sign_in_source", settings.sign_ins_per_source_per_minute, 60),

@@ -327,10 +327,15 @@ def build_single_sign_on_router(
 def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
     append = partial(when_any_event_append_audit, audit=audit)
     topics = runtime.topics
+    # Dispatch writes the work orders (dispatched, reopened) to each vendor's own topic.
+    work_orders = [topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
+    runtime.extra_topics.extend(work_orders)
     runtime.subscribe(
         *topics.ticket_events,
+        *work_orders,
         topics.notifications,
         topics.directory,
+        topics.accounts,
         topics.sessions,
         group=f"{GROUP}-audit",
         handlers=dict.fromkeys(EVENT_TYPES, append),

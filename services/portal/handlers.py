@@ -1,6 +1,7 @@
 """The portal's use cases: sign-in, token refresh, and the read models fed by events."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from shared.audit import AuditLog
 from shared.auth import KeySet, Principal, issue_access_token
 from shared.bus import Record
 from shared.clock import Clock
-from shared.events import Envelope, new_id
+from shared.events import Envelope, Event, SignedIn, new_id
 from shared.logs import get_logger
 from shared.vendor_reports import ReportRefused, read_vendor_report, vendor_actor, vendor_source
 
@@ -55,12 +56,18 @@ async def sign_in(
     account = await directory.user_by_username(username)
     right = verify_password(account.password_hash if account else UNKNOWN_USER_HASH, password)
     if account is None or not account.active or not right:
-        locks = [await guard.fail(keys[0], "source", now), await guard.fail(keys[1], "account", now)]
+        typed = {"username": keys[1], "source": source}  # named in a lock's SignInLocked (audit trail)
+        locks = [
+            await guard.fail(keys[0], "source", now, **typed),
+            await guard.fail(keys[1], "account", now, **typed),
+        ]
         if until := max((lock for lock in locks if lock), default=None):  # the next attempt hears of it
             log.warning("sign-in locked", source=source, until=until.isoformat())
         raise SignInFailed("sign_in_failed", WRONG_CREDENTIALS)
     await guard.clear(list(keys))
-    return await _issue(account, now=now, family=new_id(), sessions=sessions, tokens=tokens)
+    family = new_id()
+    signed_in = SignedIn(user_id=account.id, session_id=family, source=source)  # for the audit trail
+    return await _issue(account, now=now, family=family, sessions=sessions, tokens=tokens, events=[signed_in])
 
 
 async def refresh(
@@ -89,12 +96,19 @@ async def sign_out(refresh_token: str, *, now: datetime, sessions: RefreshTokens
 
 
 async def _issue(
-    account: UserAccount, *, now: datetime, family: str, sessions: RefreshTokens, tokens: TokenPolicy
+    account: UserAccount,
+    *,
+    now: datetime,
+    family: str,
+    sessions: RefreshTokens,
+    tokens: TokenPolicy,
+    events: Sequence[Event] = (),
 ) -> dict:
     principal = account.principal()
     refresh_token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(days=tokens.refresh_days)
     await sessions.add(
-        refresh_token, user_id=account.id, family=family, expires_at=now + timedelta(days=tokens.refresh_days)
+        refresh_token, user_id=account.id, family=family, expires_at=expires_at, events=events, actor=principal.actor()
     )
     return {
         "access_token": issue_access_token(tokens.keys, principal, tokens.access_minutes, session_id=family),

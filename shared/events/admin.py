@@ -66,3 +66,126 @@ class UserChanged(Event):
     @property
     def subject(self) -> str:
         return f"user-{self.user_id}"
+
+
+# ── Sign-in (the portal), for the audit trail: on the accounts topic ─────────────────────────────────────
+# User administration adds its events here the same way (e.g. UserCreated, UserRolesChanged): a class with
+# a `subject` of "user-<id>", routed to `Topics.accounts` in shared/topics.py, written through the portal's
+# outbox in the transaction of the change. The audit consumer reads that topic whole (docs/security.md).
+
+
+class SignedIn(Event):
+    """A user signed in with the right password: a new session (its refresh tokens' family)."""
+
+    user_id: str
+    session_id: str
+    source: str  # the client address (shared by proxies: services/portal/entrypoints.client_address)
+
+    @property
+    def subject(self) -> str:
+        return f"user-{self.user_id}"
+
+
+class SignInLocked(Event):
+    """Wrong passwords locked a user name (as typed, whether it exists or not) from one address (`scope`
+    "source") or from everywhere ("account") until `until` (docs/security.md, lockout)."""
+
+    username: str
+    source: str
+    scope: str  # source | account
+    until: datetime
+
+    @property
+    def subject(self) -> str:
+        return f"sign-in-{self.username}"
+
+
+class RefreshTokenReused(Event):
+    """A refresh token was presented a second time (a stolen copy, or a replay): its session was ended."""
+
+    user_id: str
+    session_id: str
+
+    @property
+    def subject(self) -> str:
+        return f"user-{self.user_id}"
+
+
+# ── Notify's administration, for the audit trail: on the notifications topic ───────────────────────────
+
+
+class NotificationSchemeChanged(Event):
+    """A region administrator replaced one event type's rules: a new version of the scheme."""
+
+    version: int
+    base_version: int
+    event_type: str
+    rules: int  # how many rules the event type has now (0: nobody is told)
+    note: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"notification-scheme-{self.version}"
+
+
+class RobotAdded(Event):
+    """A WeCom group robot was added. Its key (the webhook's secret) is never in an event."""
+
+    robot_id: str
+    name: str
+    org_ids: list[str] = Field(default_factory=list)
+    division_prefix: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"robot-{self.robot_id}"
+
+
+class RobotChanged(Event):
+    """A robot was changed: the names of the fields changed (a new key is only "key"), and whether it is
+    enabled now."""
+
+    robot_id: str
+    fields: list[str]
+    enabled: bool
+
+    @property
+    def subject(self) -> str:
+        return f"robot-{self.robot_id}"
+
+
+class AnnouncementPublished(Event):
+    """An administrator published an announcement (通知公告) to an audience, inside a window."""
+
+    announcement_id: str
+    title: str
+    visible_from: datetime
+    visible_until: datetime | None
+    pinned: bool
+    division_prefixes: list[str] = Field(default_factory=list)
+    org_ids: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return self.announcement_id
+
+
+class AnnouncementWithdrawn(Event):
+    announcement_id: str
+
+    @property
+    def subject(self) -> str:
+        return self.announcement_id
+
+
+class DeliveryRetried(Event):
+    """An administrator sent a failed, permanent or skipped delivery again."""
+
+    delivery_id: str
+    channel: str
+    recipient: str
+
+    @property
+    def subject(self) -> str:
+        return f"delivery-{self.delivery_id}"

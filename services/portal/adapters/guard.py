@@ -6,6 +6,8 @@ from datetime import datetime
 
 from services.portal.domain import LockoutPolicy
 from shared.db import Database
+from shared.events import SYSTEM, SignInLocked
+from shared.outbox import Outbox
 
 FAIL = """
 INSERT INTO sign_in_failures (key, failures, locks, locked_until, last_failure_at) VALUES ($1, 1, 0, NULL, $2)
@@ -18,9 +20,11 @@ RETURNING failures, locks
 
 
 class SignInGuard:
-    def __init__(self, db: Database, policy: LockoutPolicy) -> None:
+    def __init__(self, db: Database, policy: LockoutPolicy, outbox: Outbox | None = None) -> None:
+        """`outbox` announces every lock (SignInLocked, for the audit trail) in the lock's transaction."""
         self._db = db
         self.policy = policy
+        self._outbox = outbox
 
     async def locked_until(self, keys: list[str], now: datetime) -> datetime | None:
         """The latest lock of any of the keys still running (primary-key lookups)."""
@@ -30,12 +34,14 @@ class SignInGuard:
             now,
         )
 
-    async def fail(self, key: str, scope: str, now: datetime) -> datetime | None:
+    async def fail(
+        self, key: str, scope: str, now: datetime, *, username: str = "", source: str = ""
+    ) -> datetime | None:
         """Count one more wrong password for the key; the end of the lock it earned, if it earned one. One
         transaction: the upsert holds the row until the lock is written, so concurrent failures are counted
         one after another and a limit reached once earns one lock."""
         memory = now - self.policy.memory
-        async with self._db.transaction():
+        async with self._db.transaction() as conn:
             failures, locks = await self._db.fetchrow(FAIL, key, now, memory)
             until = self.policy.lock_after(failures, now, locks_before=locks, scope=scope)
             if until is not None:
@@ -45,6 +51,9 @@ class SignInGuard:
                     key,
                     until,
                 )
+                if self._outbox is not None:
+                    locked = SignInLocked(username=username or key, source=source, scope=scope, until=until)
+                    await self._outbox.add(conn, [locked], actor=SYSTEM)
         if failures == 1:  # a fresh count sweeps the rows nobody failed on for a day (an indexed range)
             await self._db.fetchval(
                 "WITH gone AS (DELETE FROM sign_in_failures WHERE last_failure_at < $1"

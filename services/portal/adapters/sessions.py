@@ -1,11 +1,12 @@
 """Refresh tokens, stored only as digests; each is used once and replaced (rotation)."""
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared.db import Database
-from shared.events import SYSTEM, SessionRevoked
+from shared.events import SYSTEM, Actor, Event, RefreshTokenReused, SessionRevoked
 from shared.outbox import Outbox
 
 
@@ -36,14 +37,27 @@ class RefreshTokens:
         self._db = db
         self._outbox = outbox
 
-    async def add(self, token: str, *, user_id: str, family: str, expires_at: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO refresh_tokens (digest, user_id, family, expires_at) VALUES ($1, $2, $3, $4)",
-            _digest(token),
-            user_id,
-            family,
-            expires_at,
-        )
+    async def add(
+        self,
+        token: str,
+        *,
+        user_id: str,
+        family: str,
+        expires_at: datetime,
+        events: Sequence[Event] = (),
+        actor: Actor = SYSTEM,
+    ) -> None:
+        """Store the token; `events` (a sign-in, for the audit trail) are written in the same transaction."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO refresh_tokens (digest, user_id, family, expires_at) VALUES ($1, $2, $3, $4)",
+                _digest(token),
+                user_id,
+                family,
+                expires_at,
+            )
+            if events and self._outbox is not None:
+                await self._outbox.add(conn, events, actor=actor)
 
     async def use(self, token: str) -> StoredRefreshToken | None:
         """Mark the token used and answer it as it was before (None if unknown); `used` tells a replay."""
@@ -56,5 +70,9 @@ class RefreshTokens:
         async with self._db.transaction() as conn:
             await conn.execute("UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used", family)
             if self._outbox is not None:
-                event = SessionRevoked(session_id=family, user_id=user_id, reason=reason, until=tokens_until)
-                await self._outbox.add(conn, [event], actor=SYSTEM)
+                events: list[Event] = [
+                    SessionRevoked(session_id=family, user_id=user_id, reason=reason, until=tokens_until)
+                ]
+                if reason == "refresh_reused":  # for the audit trail: a stolen or replayed token
+                    events.append(RefreshTokenReused(user_id=user_id, session_id=family))
+                await self._outbox.add(conn, events, actor=SYSTEM)

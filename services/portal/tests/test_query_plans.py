@@ -222,7 +222,7 @@ async def test_directory_sign_in_and_session_queries_use_indexes(db: PlanCheckin
 
 
 async def test_audit_trail_queries_use_indexes(db: PlanCheckingDatabase) -> None:
-    audit, before = AuditLog(db, "events"), len(db.explained)
+    audit, before = AuditLog(db, "events", key=None), len(db.explained)
     assert await audit.contains_event("ev-4242")
     assert not await audit.contains_event("ev-none")
     assert len(await audit.entries(subject=None, limit=100)) == 100
