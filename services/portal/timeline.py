@@ -6,8 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from shared.events import Envelope
+from shared.orgtree import VENDORS
 
 LEVEL = {"county": "旗县区", "city": "盟市", "region": "自治区"}
+# A vendor by its name, not its id (`vendor-a`); one added at run time is named by its id until it is here.
+VENDOR_NAMES = dict(VENDORS)
 STAGE = {"accepted": "已接单", "in_development": "开发中", "in_testing": "测试中", "delivered": "已交付"}
 
 # type: (label, detail, status it leaves the ticket in or None)
@@ -58,7 +61,8 @@ ENTRIES: dict[str, tuple[str, Describe, Callable[[dict[str, Any]], str | None]]]
     "WorkOrderDispatched": (
         "派发工单",
         lambda d: (
-            f"工单 {d['work_order_id']}（{d['priority']}，{d['effort_days']} 人天）派发给 {d['vendor_id']}，"
+            f"工单 {d['work_order_id']}（{d['priority']}，{d['effort_days']} 人天）派发给"
+            f"{VENDOR_NAMES.get(d['vendor_id'], d['vendor_id'])}，"
             f"计划 {d['planned_delivery']} 交付"
         ),
         lambda d: "dispatched",
