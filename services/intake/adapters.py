@@ -298,12 +298,26 @@ class AttachmentStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def add(self, requirement_id: str, description: dict[str, Any], content: bytes, limit: int) -> bool:
-        """List the attachment on its requirement and store its bytes; False when it already has `limit`.
+    async def add(
+        self, requirement_id: str, description: dict[str, Any], content: bytes, limit: int, daily_bytes: int
+    ) -> str | None:
+        """List the attachment on its requirement and store its bytes; or why not: "ticket_full" when the
+        requirement has `limit` already, "quota_reached" when the uploader's last 24 hours would pass
+        `daily_bytes`.
 
         The conditional UPDATE counts and appends in one statement and holds the requirement's row lock
-        until the commit, so concurrent uploads cannot take it past `limit`."""
+        until the commit, so concurrent uploads cannot take it past `limit`; an advisory lock on the
+        uploader makes their concurrent uploads count one after another."""
         async with self._db.transaction() as conn:
+            uploader = description["by"]
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('attachments:' || $1))", uploader)
+            used = await conn.fetchval(
+                "SELECT coalesce(sum(size), 0) FROM attachment_files"
+                " WHERE uploaded_by = $1 AND uploaded_at > now() - interval '24 hours'",
+                uploader,
+            )
+            if used + len(content) > daily_bytes:
+                return "quota_reached"
             listed = await conn.execute(
                 "UPDATE requirements SET attachments = attachments || jsonb_build_array($2::jsonb)"
                 " WHERE id = $1 AND jsonb_array_length(attachments) < $3",
@@ -312,14 +326,17 @@ class AttachmentStore:
                 limit,
             )
             if affected(listed) != 1:
-                return False
+                return "ticket_full"
             await conn.execute(
-                "INSERT INTO attachment_files (id, requirement_id, content) VALUES ($1, $2, $3)",
+                "INSERT INTO attachment_files (id, requirement_id, content, uploaded_by, size)"
+                " VALUES ($1, $2, $3, $4, $5)",
                 description["id"],
                 requirement_id,
                 content,
+                uploader,
+                len(content),
             )
-        return True
+        return None
 
     async def content(self, attachment_id: str) -> bytes | None:
         return await self._db.fetchval("SELECT content FROM attachment_files WHERE id = $1", attachment_id)

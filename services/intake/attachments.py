@@ -13,6 +13,18 @@ from shared.errors import DomainError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_TICKET = 10
+# What one user may upload in a day, whatever the tickets (drafts included): stored bytes are bounded.
+DAILY_BYTES_PER_USER = 200 * 1024 * 1024
+EXTENSIONS = {
+    "application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "text/plain; charset=utf-8": "txt",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+}  # fmt: skip
+# The parts an OOXML package of each kind may hold (ECMA-376 Part 2): anything else — a macro project,
+# an embedded executable, a path out of the package — means it is not the document it claims to be.
+OOXML_COMMON = ("[Content_Types].xml", "_rels/", "docProps/", "customXml/")
+FORBIDDEN_PARTS = ("vbaproject.bin", "vbadata.xml", "activex", ".exe", ".dll", ".js", ".vbs", ".bat", ".cmd", ".ps1")
 
 OOXML = {
     "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
@@ -77,5 +89,25 @@ def _office(content: bytes) -> tuple[str, str]:
     if "[Content_Types].xml" in names:
         for prefix, kind in OOXML.items():
             if any(name.startswith(prefix) for name in names):
+                _only_parts_of(names, prefix)
                 return kind
     raise AttachmentRefused("attachment_type", "不支持的压缩文件 (zip files are not accepted)", field="file")
+
+
+def _only_parts_of(names: list[str], prefix: str) -> None:
+    """Every entry is a part of this kind of document, and none is code."""
+    for name in names:
+        lowered = name.lower()
+        outside = not name.startswith((*OOXML_COMMON, prefix))
+        unsafe = name.startswith("/") or ".." in name.split("/") or any(part in lowered for part in FORBIDDEN_PARTS)
+        if outside or unsafe:
+            raise AttachmentRefused(
+                "attachment_unexpected_entry",
+                f"文档中含有不应有的内容“{name[:80]}”，请另存为普通文档后再上传 (unexpected entry in the document)",
+                field="file",
+            )
+
+
+def download_name(description: dict) -> str:
+    """A download is named by its id and the type its bytes are, never by the name the uploader gave it."""
+    return f"{description['id']}.{EXTENSIONS.get(description['media_type'], 'bin')}"

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from services.intake import handlers, spreadsheet
 from services.intake.adapters import AttachmentStore
-from services.intake.attachments import MAX_BYTES
+from services.intake.attachments import MAX_BYTES, download_name
 from services.intake.directory import OrganisationDirectory, when_organisation_changed_keep_it
 from services.intake.handlers import Intake
 from services.intake.schemas import RequirementCreate
@@ -151,7 +151,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         description, content = await handlers.attachment(
             requirement_id, attachment_id, user=user, intake=intake, store=files
         )
-        headers = {"content-disposition": f"attachment; filename*=UTF-8''{quote(description['name'])}"}
+        headers = {"content-disposition": f'attachment; filename="{download_name(description)}"'}
         return Response(content, media_type=description["media_type"], headers=headers)
 
     @router.get("/submission-window", tags=["calendar"])

@@ -1,5 +1,6 @@
 """Intake through the running services: the window, drafts, the template spreadsheet, attachments."""
 
+import zipfile
 from io import BytesIO
 
 import httpx
@@ -149,6 +150,41 @@ def test_attachment_type_is_checked_by_content(api: Api) -> None:
     assert download.content == PNG and download.headers["x-content-type-options"] == "nosniff"
     assert api.get("intake", f"{path}/{screenshot.json()['id']}", as_user="county2").status_code == 404
     assert api.post("intake", path, as_user="county", files={"file": ("x.png", PNG, "image/png")}).status_code == 403
+
+
+def docx_with(*extra: tuple[str, bytes]) -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("_rels/.rels", "<Relationships/>")
+        package.writestr("word/document.xml", "<w:document/>")
+        for name, content in extra:
+            package.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_download_is_named_by_its_id_and_real_type_and_a_document_with_foreign_entries_is_refused(
+    api: Api,
+) -> None:
+    ticket_id = api.post("intake", "/api/requirements", as_user="submitter", json=requirement()).json()["id"]
+    path = f"/api/requirements/{ticket_id}/attachments"
+    named = api.post("intake", path, as_user="submitter", files={"file": ("发票.png.exe", PNG, "image/png")})
+    assert named.status_code == 201
+    download = api.get("intake", f"{path}/{named.json()['id']}", as_user="submitter")
+    assert download.headers["content-disposition"] == f'attachment; filename="{named.json()["id"]}.png"'
+    assert download.headers["content-type"] == "image/png"
+
+    document = api.post(
+        "intake", path, as_user="submitter", files={"file": ("方案.docx", docx_with(), "application/msword")}
+    )
+    assert document.status_code == 201 and document.json()["media_type"].endswith("wordprocessingml.document")
+    for entry in (("word/vbaProject.bin", b"macro"), ("payload/run.exe", b"MZ"), ("word/../../evil.js", b"x")):
+        refused = api.post("intake", path, as_user="submitter", files={"file": ("方案.docx", docx_with(entry), "x")})
+        assert refused.status_code == 415, entry
+        assert refused.json()["detail"][0] == {
+            "field": "file", "rule": "attachment_unexpected_entry", "message": refused.json()["message"],
+        }  # fmt: skip
+    assert len(api.get("intake", f"/api/requirements/{ticket_id}", as_user="submitter").json()["attachments"]) == 2
 
 
 def test_the_january_2027_window_is_the_4th_to_the_6th_without_any_correction_and_warns(api: Api) -> None:

@@ -125,14 +125,25 @@ async def test_concurrent_uploads_never_take_a_requirement_past_its_attachment_l
     await first.requirements.add(requirement, actor=SYSTEM, correlation_id="c-6")
 
     def description(n: int) -> dict:
-        return {"id": f"ATT-{requirement.id}-{n}", "name": f"{n}.png", "media_type": "image/png", "at": NOW}
+        return {
+            "id": f"ATT-{requirement.id}-{n}",
+            "name": f"{n}.png",
+            "media_type": "image/png",
+            "at": NOW,
+            "by": "u-1",
+        }
 
-    outcomes = await asyncio.gather(
-        *(
-            (first if n % 2 else second).attachments.add(requirement.id, description(n), b"\x89PNG-%d" % n, 10)
-            for n in range(16)
+    outcomes = [
+        refusal is None
+        for refusal in await asyncio.gather(
+            *(
+                (first if n % 2 else second).attachments.add(
+                    requirement.id, description(n), b"\x89PNG-%d" % n, 10, 1 << 30
+                )
+                for n in range(16)
+            )
         )
-    )
+    ]
 
     assert outcomes.count(True) == 10
     doc = await first.requirements.read(requirement.id)
@@ -145,6 +156,32 @@ async def test_concurrent_uploads_never_take_a_requirement_past_its_attachment_l
     assert await second.attachments.content(description(kept[0])["id"]) == b"\x89PNG-%d" % kept[0]
     refused = [n for n, ok in enumerate(outcomes) if not ok]
     assert await first.attachments.content(description(refused[0])["id"]) is None
+
+
+async def test_a_users_uploads_of_a_day_stop_at_the_quota_whatever_the_tickets(
+    two_instances: tuple[Stores, Stores],
+) -> None:
+    first, second = two_instances
+    tickets = [submit_new_requirement(FORM, UNIT, Channel.FORM, OPEN, NOW) for _ in range(3)]
+    for n, requirement in enumerate(tickets):
+        await first.requirements.add(requirement, actor=SYSTEM, correlation_id=f"c-q{n}")
+    uploader = f"u-quota-{tickets[0].id}"
+
+    def upload(store: Stores, n: int, by: str = uploader):
+        ticket = tickets[n % 3].id
+        description = {
+            "id": f"ATT-Q-{ticket}-{n}-{by}",
+            "name": "a.png",
+            "media_type": "image/png",
+            "at": NOW,
+            "by": by,
+        }
+        return store.attachments.add(ticket, description, b"\x89PNG" + b"x" * 995, 10, 5_000)  # 1,000 bytes
+
+    outcomes = await asyncio.gather(*(upload(first if n % 2 else second, n) for n in range(8)))
+    assert outcomes.count(None) == 5 and set(outcomes) == {None, "quota_reached"}, "5,000 bytes a day, over 3 tickets"
+    assert await upload(first, 9, by="u-someone-else") is None, "the quota is the uploader's own"
+    assert await first.db.fetchval("SELECT count(*) FROM attachment_files WHERE uploaded_by = $1", uploader) == 5
 
 
 async def test_an_older_directory_event_delivered_after_a_newer_one_changes_nothing(
