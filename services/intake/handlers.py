@@ -1,5 +1,6 @@
 """Intake's use cases, one function each, authorised by services.intake.policy."""
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,9 @@ from shared.events import (
 )
 from shared.ratelimit import Limit, RateLimiter
 
+# Spreadsheet imports per user (each parses a file): ten a minute are plenty for a person.
+IMPORT_LIMIT = Limit("import", 10, 60)
+
 
 @dataclass(frozen=True)
 class Intake:
@@ -42,6 +46,7 @@ class Intake:
     clock: Clock
     limiter: RateLimiter
     submission_limit: Limit
+    import_limit: Limit = IMPORT_LIMIT
 
 
 async def submit(form: RequirementForm, *, user: Principal, intake: Intake, correlation_id: str) -> str:
@@ -175,14 +180,17 @@ async def _own(requirement_id: str, user: Principal, intake: Intake) -> Requirem
 async def import_spreadsheet(content: bytes, *, user: Principal, intake: Intake, correlation_id: str) -> dict:
     """第四条: valid rows become requirements, invalid rows come back with row, column and reason."""
     policy.authorize_submit(user)
+    # Counted before the file is opened, so repeated uploads cannot keep the parser busy; the package's
+    # sizes are checked from its directory, then openpyxl reads it in a thread, off the event loop.
+    await intake.limiter.hit(intake.import_limit, user.user_id, utcnow())
+    await intake.limiter.hit(intake.submission_limit, user.user_id, utcnow())
     try:
-        rows, errors = spreadsheet.parse(content)
+        rows, errors = await asyncio.to_thread(spreadsheet.parse, content)
     except spreadsheet.UnreadableSpreadsheet as error:
         raise InvalidInput("spreadsheet_unreadable", str(error), field="file") from error
     window = await check_window(intake.calendar, intake.clock.now())
     if rows and not window.open:
         raise WindowClosed(window.next_opening)
-    await intake.limiter.hit(intake.submission_limit, user.user_id, utcnow())
     imported, skipped = [], []
     for row in rows:
         requirement = submit_new_requirement(row.form, _submitter(user), Channel.SPREADSHEET, window, utcnow())

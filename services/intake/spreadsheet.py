@@ -7,6 +7,7 @@ is submitted twice. An upload outside the submission window imports nothing (第
 """
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -89,8 +90,31 @@ class UnreadableSpreadsheet(ValueError):
     pass
 
 
+# An xlsx is a zip: its parts are read uncompressed. A 500-row template is well under a megabyte; a file whose
+# parts would expand past these is refused before openpyxl reads a byte of it (a "zip bomb").
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+MAX_ENTRIES = 500
+
+
+def check_package(content: bytes) -> None:
+    """Refuse, from the zip's directory alone, a package too large or too compressed to be a template."""
+    try:
+        entries = zipfile.ZipFile(BytesIO(content)).infolist()
+    except zipfile.BadZipFile as error:
+        raise UnreadableSpreadsheet("无法读取该文件，请使用需求征集样表 (not an xlsx: not a zip)") from error
+    total = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries) or 1
+    if len(entries) > MAX_ENTRIES or total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
+        raise UnreadableSpreadsheet(
+            f"文件解压后过大（{total // 1024 // 1024} MB），不是需求征集样表 (the package expands too far)"
+        )
+
+
 def parse(content: bytes) -> tuple[list[ParsedRow], list[RowError]]:
-    """Valid rows as forms, invalid ones as (row, column, reason); blank rows are skipped."""
+    """Valid rows as forms, invalid ones as (row, column, reason); blank rows are skipped. Blocking (openpyxl):
+    run it in a thread, after `check_package`."""
+    check_package(content)
     try:
         sheet = load_workbook(BytesIO(content), read_only=True, data_only=True).worksheets[0]
     except Exception as error:

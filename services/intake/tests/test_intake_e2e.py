@@ -76,6 +76,23 @@ def upload(api: Api, content: bytes, user: str = "submitter") -> httpx.Response:
     return api.post("intake", "/api/requirements/import", as_user=user, files=files)
 
 
+def test_a_spreadsheet_that_would_expand_to_gigabytes_is_refused_before_it_is_parsed(api: Api) -> None:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * 60 * 1024 * 1024)  # 60 MB of one letter
+    assert len(buffer.getvalue()) < 200_000, "a small upload"
+    refused = upload(api, buffer.getvalue(), user="submitter2")
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "file"
+    assert "解压后过大" in refused.json()["message"]
+
+
+def test_spreadsheet_imports_are_counted_before_the_file_is_read(api: Api) -> None:
+    answers = [upload(api, b"not even a zip", user="submitter2").status_code for _ in range(11)]
+    assert answers[:10] == [422] * 10 or 429 in answers[:10]  # a window may begin part-way
+    assert 429 in answers, "the eleventh upload of a minute is refused before it is opened"
+
+
 def test_template_spreadsheet_has_drop_downs_for_category_and_urgency(api: Api) -> None:
     workbook = load_workbook(BytesIO(api.get("intake", "/api/requirements/template.xlsx", as_user="submitter").content))
     formulas = {v.formula1 for v in workbook["需求征集样表"].data_validations.dataValidation}
