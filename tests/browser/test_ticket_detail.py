@@ -1,6 +1,6 @@
 """A requirement's page as the people on it meet it in headless Chromium: everything submitted, the review
-record with its opinions, who has it now and until when, the action the viewer may take there, and a
-history without the notification lines unless asked for."""
+record with its opinions, who has it now, the step the viewer may take there (a reviewer forwards with an
+opinion from the page), and a history without the notification lines unless asked for."""
 
 from uuid import uuid4
 
@@ -32,6 +32,7 @@ def test_journey_the_detail_page_shows_what_was_submitted_and_decided_and_who_ha
     expect(page.locator("[data-test=field-expected_effect]")).to_have_text(body["expected_effect"])
     expect(page.locator("[data-test=field-module]")).to_have_text("国库支付")
     record = page.locator("[data-test=review-record]")
+    expect(record.locator("th").nth(1)).to_have_text("环节")
     expect(record.locator("tr", has_text="县级已核实")).to_contain_text("旗县区建议实现")
     expect(page.locator("[data-test=current-handler]")).to_contain_text("盟市财政部门（呼和浩特市财政局）审核中")
     expect(page.locator("[data-test=current-handler] [data-test=act]")).to_have_count(0)  # not the unit's step
@@ -40,9 +41,18 @@ def test_journey_the_detail_page_shows_what_was_submitted_and_decided_and_who_ha
     expect(timeline).not_to_contain_text("发送通知")
     unit.screenshot("unit-requirement-detail")
 
+    # The league/city reviewer forwards it from this page, with an opinion, as from the queue.
     city = ui("city")
     page = city.open(f"/tickets/{ticket_id}")
-    handle = page.locator("[data-test=current-handler] [data-test=act]")
-    expect(handle).to_have_text("去审核", timeout=20_000)
-    handle.click()
-    expect(page.locator("[data-test=review-queue] tr", has_text=ticket_id)).to_be_visible(timeout=20_000)
+    handler = page.locator("[data-test=current-handler]")
+    expect(handler.locator("[data-test=act]")).to_have_text("去审核队列", timeout=20_000)
+    handler.locator("[data-test=forward]").click()
+    dialog = page.locator("[data-test=review-dialog]")
+    expect(dialog.locator("[data-test=dialog-summary]")).to_contain_text(title)
+    dialog.get_by_label("审核意见（选填）").fill("盟市同意，建议自治区统一实现")
+    dialog.locator("[data-test=confirm-review]").click()
+    expect(page.get_by_text("已办理")).to_be_visible()
+    expect(handler).to_contain_text("自治区财政部门", timeout=20_000)
+    expect(page.locator("[data-test=review-record] tr", has_text="盟市同意")).to_contain_text("盟市建议实现")
+    city.screenshot("city-forward-from-detail")
+    eventually(lambda: queued(api, "region", ticket_id), what=f"{ticket_id} in the region's queue")

@@ -162,7 +162,9 @@ async def test_two_instances_reading_the_sla_clocks_announce_each_warning_once(d
     assert (await outbox_types(db)).count("ProblemSlaWarning") == 30
 
 
-async def test_publishing_a_month_twice_at_once_gives_two_batches_and_no_requirement_twice(db, twin) -> None:
+async def test_publishing_a_month_twice_at_once_gives_one_publication_of_both_and_no_requirement_twice(
+    db, twin
+) -> None:
     cases = ReviewCaseRepository(db, OUTBOX)
     for ticket_id in ("REQ-A", "REQ-B"):
         case = confirmed(ticket_id)
@@ -179,12 +181,14 @@ async def test_publishing_a_month_twice_at_once_gives_two_batches_and_no_require
         )
 
     batches = await asyncio.gather(publish(db, "REQ-A"), publish(twin, "REQ-B"))
-    assert sorted(batch["_id"] for batch in batches) == ["PUB-2026-12", "PUB-2026-12-2"]
+    assert {batch["_id"] for batch in batches} == {"PUB-2026-12"}, "the second amends the first (decision 0012)"
+    assert sorted(batch["revision"] for batch in batches) == [1, 2]
     with pytest.raises(IllegalTransition) as refused:
         await publish(db, "REQ-A")
     assert refused.value.code == "already_published"
-    listed = await PublicationRepository(db, OUTBOX).list_published(month="2026-12", limit=10, skip=0)
-    assert len(listed) == 2 and (await outbox_types(db)).count("PublicationPublished") == 2
+    [listed] = await PublicationRepository(db, OUTBOX).list_published(month="2026-12", limit=10, skip=0)
+    assert sorted(entry["ticket_id"] for entry in listed["entries"]) == ["REQ-A", "REQ-B"]
+    assert (await outbox_types(db)).count("PublicationPublished") == 2
 
 
 async def test_the_ledger_lists_the_readers_area_with_its_filters_and_open_means_not_closed(db) -> None:
