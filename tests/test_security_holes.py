@@ -219,7 +219,9 @@ def entry_seen(api: Api, user: str, ticket_id: str, batch_id: str) -> tuple[dict
     """The entry of `ticket_id` as `user` reads it in the list and in the batch itself."""
     listed = api.get("review", "/api/publications", as_user=user, params={"month": "2026-12"}).json()
     [in_list] = [e for p in listed if p["_id"] == batch_id for e in p["entries"] if e["ticket_id"] == ticket_id]
-    [in_batch] = api.get("review", f"/api/publications/{batch_id}", as_user=user).json()["entries"]
+    # The month's one publication holds every requirement published that month (decision 0012).
+    entries = api.get("review", f"/api/publications/{batch_id}", as_user=user).json()["entries"]
+    [in_batch] = [entry for entry in entries if entry["ticket_id"] == ticket_id]
     return in_list, in_batch
 
 

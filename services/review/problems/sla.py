@@ -188,7 +188,9 @@ def _advance_clock(
     used = elapsed(calendar, facts, stop or now)
     due = getattr(record, f"{clock}_due_at")
     running = stop is None and not facts.paused
-    if running and used <= allowed:
+    if running and used <= allowed and not (used == allowed and due is not None):
+        # The instant the allowance runs out. Once it has (after the close of the due day, say, with no
+        # working time since), the due stays where it was: not the next morning's opening.
         due = calendar.add_working_time(now, allowed - used)
     elif stop is None and facts.paused and used <= allowed:
         due = None  # unknown until the reporter answers

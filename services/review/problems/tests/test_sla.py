@@ -167,3 +167,14 @@ def test_a_closed_case_needs_no_more_checks_and_a_waiting_one_only_its_same_day_
     act(case, Step.ANSWER, at("2026-12-01", "09:30"))
     act(case, Step.ACCEPT, at("2026-12-01", "09:40"))  # 40 min, 20 of them the user's turn
     assert (case.sla.next_check_at, case.sla.state, case.sla.working_seconds_to_resolution) == (None, "met", 1200)
+
+
+def test_after_the_close_of_its_day_a_same_day_question_is_still_due_that_day_not_the_next_morning() -> None:
+    # Tuesday 1 December 2026 14:00: 当日办结 means 17:30; read again at 18:10 (no working time since 17:30).
+    case = opened("consulting", at=at("2026-12-01", "14:00"))
+    assert case.sla.resolution_due_at == at("2026-12-01", "17:30")
+    clocks.settle(case, CALENDAR, at("2026-12-01", "18:10"))
+    assert case.sla.resolution_due_at == at("2026-12-01", "17:30")
+    assert case.sla.resolution_state != "breached", "the allowance is used up, not exceeded"
+    clocks.settle(case, CALENDAR, at("2026-12-02", "09:05"))
+    assert case.sla.resolution_state == "breached"
