@@ -20,7 +20,9 @@ def build_gateway(service_urls: dict[str, str]) -> APIRouter:
     """`service_urls` gives each service's base URL, or several separated by commas (one per instance):
     calls rotate over them, and one that refuses the connection is skipped for the next."""
     router = APIRouter(include_in_schema=False)
-    client = httpx.AsyncClient(timeout=30)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends on the other side, so a request is
+    # not written into a connection the service is closing at that instant (a ReadError, once a 500).
+    client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=2.0))
     instances = {name: [url.strip() for url in urls.split(",") if url.strip()] for name, urls in service_urls.items()}
     turns = {name: itertools.cycle(range(len(urls))) for name, urls in instances.items() if urls}
 
@@ -31,7 +33,7 @@ def build_gateway(service_urls: dict[str, str]) -> APIRouter:
             raise NotFound("no_such_service", f"没有服务 {service} (no such service)")
         body = await request.body()
         first = next(turns[service])
-        for attempt in range(len(bases)):
+        for attempt in range(max(len(bases), 2)):  # a single instance is tried twice: a fresh connection
             base = bases[(first + attempt) % len(bases)]
             try:
                 upstream = await client.request(
@@ -44,6 +46,14 @@ def build_gateway(service_urls: dict[str, str]) -> APIRouter:
                 break
             except httpx.ConnectError:
                 continue  # nothing was sent: the next instance may take it
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                # A kept-alive connection to an instance that has since restarted: a read may be sent again
+                # (to the next instance, or a fresh connection to this one); a change may have been done.
+                if request.method != "GET":
+                    raise ServiceUnavailable(
+                        "service_interrupted", f"服务 {service} 连接中断，请刷新后确认结果 (connection lost)"
+                    ) from None
+                continue
         else:
             raise ServiceUnavailable("service_unavailable", f"服务 {service} 暂不可用，请稍后重试 (unavailable)")
         headers = {k: v for k, v in upstream.headers.items() if k in RETURNED_HEADERS}
