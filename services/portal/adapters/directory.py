@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from services.portal.adapters.sessions import end_sessions as end_sessions_of
 from services.portal.domain import ConcurrentChange, UserAccount
 from shared.db import Database, affected
-from shared.events import Actor, Event, SessionRevoked, utcnow
+from shared.events import Actor, Event, utcnow
 from shared.outbox import Outbox
 
 # A user signs in only while both the account and its organisation are active (a deactivated
@@ -150,18 +151,9 @@ class Directory:
             if affected(status) == 0:
                 raise ConcurrentChange(user_id)
             if end_sessions:
-                # The sessions end everywhere: their refresh tokens here, their access tokens at every service
-                # (SessionRevoked, shared/sessions.py), within this transaction.
-                spent = await conn.fetch(
-                    "UPDATE refresh_tokens SET used = true WHERE user_id = $1 AND NOT used RETURNING family", user_id
-                )
-                until = utcnow() + self._access_lifetime
                 reason = "deactivated" if changes.get("active") is False else "password_changed"
-                events = [
-                    *events,
-                    *(SessionRevoked(session_id=family, user_id=user_id, reason=reason, until=until)
-                      for family in sorted({row["family"] for row in spent})),
-                ]  # fmt: skip
+                until = utcnow() + self._access_lifetime
+                events = [*events, *await end_sessions_of(conn, user_id, reason=reason, until=until)]
             await self._announce(conn, events, actor)
 
     async def add_missing_organisations(self, orgs: Iterable[dict[str, Any]]) -> int:

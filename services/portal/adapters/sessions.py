@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared.db import Database
 from shared.events import SYSTEM, Actor, Event, RefreshTokenReused, SessionRevoked
@@ -68,11 +69,23 @@ class RefreshTokens:
         """End the session: its refresh tokens are spent and, in the same transaction, SessionRevoked tells
         every service to refuse its access tokens until the last of them expires (`tokens_until`)."""
         async with self._db.transaction() as conn:
-            await conn.execute("UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used", family)
+            events = await end_sessions(conn, user_id, reason=reason, until=tokens_until, family=family)
             if self._outbox is not None:
-                events: list[Event] = [
-                    SessionRevoked(session_id=family, user_id=user_id, reason=reason, until=tokens_until)
-                ]
                 if reason == "refresh_reused":  # for the audit trail: a stolen or replayed token
                     events.append(RefreshTokenReused(user_id=user_id, session_id=family))
                 await self._outbox.add(conn, events, actor=SYSTEM)
+
+
+async def end_sessions(
+    conn: Any, user_id: str, *, reason: str, until: datetime, family: str | None = None
+) -> list[Event]:
+    """Spend the refresh tokens of one session of the user (`family`) or of all of them, in the caller's
+    transaction; answers the SessionRevoked events that end their access tokens everywhere (shared/sessions.py)."""
+    spent = await conn.fetch(
+        "UPDATE refresh_tokens SET used = true WHERE user_id = $1 AND NOT used AND ($2::text IS NULL OR family = $2)"
+        " RETURNING family",
+        user_id,
+        family,
+    )
+    families = {row["family"] for row in spent} | ({family} if family else set())
+    return [SessionRevoked(session_id=ended, user_id=user_id, reason=reason, until=until) for ended in sorted(families)]
