@@ -81,11 +81,13 @@ async def end_sessions(
 ) -> list[Event]:
     """Spend the refresh tokens of one session of the user (`family`) or of all of them, in the caller's
     transaction; answers the SessionRevoked events that end their access tokens everywhere (shared/sessions.py)."""
-    spent = await conn.fetch(
-        "UPDATE refresh_tokens SET used = true WHERE user_id = $1 AND NOT used AND ($2::text IS NULL OR family = $2)"
-        " RETURNING family",
-        user_id,
-        family,
-    )
+    if family is not None:  # the family's index; all of a user's: the index of their unspent tokens
+        spent = await conn.fetch(
+            "UPDATE refresh_tokens SET used = true WHERE family = $1 AND NOT used RETURNING family", family
+        )
+    else:
+        spent = await conn.fetch(
+            "UPDATE refresh_tokens SET used = true WHERE user_id = $1 AND NOT used RETURNING family", user_id
+        )
     families = {row["family"] for row in spent} | ({family} if family else set())
     return [SessionRevoked(session_id=ended, user_id=user_id, reason=reason, until=until) for ended in sorted(families)]
