@@ -84,3 +84,14 @@ export const post = (service, path, body, options = {}) => call(service, path, {
 export const put = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PUT', body })
 export const patch = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PATCH', body })
 export const del = (service, path, options = {}) => call(service, path, { ...options, method: 'DELETE' })
+
+// A file from a service, saved by the browser: under `name`, or (none given) under the name the server gives
+// in Content-Disposition (an attachment's id and real type, never the uploader's name).
+export async function saveFile(service, path, name = null) {
+  const response = await call(service, path, { raw: true })
+  const link = document.createElement('a')
+  link.href = URL.createObjectURL(await response.blob())
+  link.download = name || /filename="([^"]+)"/.exec(response.headers.get('content-disposition') || '')?.[1] || 'download'
+  link.click()
+  URL.revokeObjectURL(link.href)
+}
