@@ -37,6 +37,7 @@ from shared.orgtree import VENDORS
 from shared.params import Skip
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
+from shared.validation import wants_english
 
 GROUP = "portal"
 
@@ -211,9 +212,10 @@ def build_router(
         )
 
     @router.get("/tickets/{ticket_id}/timeline", tags=["tickets"])
-    async def timeline(ticket_id: str, user: CurrentUser) -> dict:
-        """A ticket's whole history across services, oldest first."""
-        return await ticket_timeline(ticket_id, reader=user, views=views)
+    async def timeline(ticket_id: str, user: CurrentUser, request: Request) -> dict:
+        """A ticket's whole history across services, oldest first, in the reader's language (Accept-Language)."""
+        english = wants_english(request.headers.get("accept-language"))
+        return await ticket_timeline(ticket_id, reader=user, views=views, english=english)
 
     @router.get("/dashboard", tags=["dashboard"])
     async def dashboard(

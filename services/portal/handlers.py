@@ -190,10 +190,12 @@ async def _open_split_parts(envelope: Envelope, views: TicketViews) -> None:
             await views.record_facts(ticket_id, TicketFacts(at=envelope.time, milestones=milestones))
 
 
-async def ticket_timeline(ticket_id: str, *, reader: Principal, views: TicketViews) -> dict[str, Any]:
+async def ticket_timeline(
+    ticket_id: str, *, reader: Principal, views: TicketViews, english: bool = False
+) -> dict[str, Any]:
     ticket = await views.ticket(ticket_id)
     policy.authorize_timeline(reader, ticket["org_path"] if ticket else None, ticket_id)
-    return {"ticket": ticket, "entries": await views.timeline(ticket_id)}
+    return {"ticket": ticket, "entries": await views.timeline(ticket_id, english=english)}
 
 
 DASHBOARD_LIMIT = 50_000

@@ -11,6 +11,8 @@ from shared.orgtree import VENDORS
 LEVEL = {"county": "旗县区", "city": "盟市", "region": "自治区"}
 # A vendor by its name, not its id (`vendor-a`); one added at run time is named by its id until it is here.
 VENDOR_NAMES = dict(VENDORS)
+# How a problem came in (第七条): the form, the hotline, a WeChat group (recorded by the duty operator).
+CHANNEL = {"form": "网页填报", "hotline": "热线电话", "wechat_group": "微信群"}
 STAGE = {"accepted": "已接单", "in_development": "开发中", "in_testing": "测试中", "delivered": "已交付"}
 
 # type: (label, detail, status it leaves the ticket in or None)
@@ -124,7 +126,7 @@ def _problem_detail(label: str) -> Describe:
 
 ENTRIES["ProblemReported"] = (
     "上报问题",
-    lambda d: f"{d['org_name']} {d['submitter_name']} 上报（{d['channel']}）：{d['title']}",
+    lambda d: f"{d['org_name']} {d['submitter_name']} 上报（{CHANNEL.get(d['channel'], d['channel'])}）：{d['title']}",
     lambda d: "reported",
 )
 for _name, _label in PROBLEM_LABELS.items():
@@ -136,16 +138,143 @@ ENTRIES["ProblemRated"] = (
 )
 TIMELINE_EVENTS = tuple(ENTRIES)
 
+# The same lines in English, for a reader who chose English (the UI's language switch): written with the
+# Chinese line, so a timeline is read in either language without the events.
+LEVEL_EN = {"county": "county", "city": "league/city", "region": "region"}
+STAGE_EN = {
+    "accepted": "accepted", "in_development": "in development", "in_testing": "in testing", "delivered": "delivered",
+}  # fmt: skip
+CHANNEL_EN = {"form": "web form", "hotline": "hotline", "wechat_group": "WeChat group"}
+ENGLISH: dict[str, tuple[str, Describe]] = {
+    "RequirementSubmitted": (
+        "Requirement submitted",
+        lambda d: (
+            f"{d['org_name']} {d['submitter_name']} "
+            f"{'resubmitted' if d.get('round', 1) > 1 else 'submitted'}: {d['title']}"
+        ),
+    ),
+    "ReviewTaskOpened": (
+        "In review",
+        lambda d: f"to be reviewed by the {LEVEL_EN[d['level']]} finance bureau ({d['division_code']})",
+    ),
+    "ReviewTaskOverdue": (
+        "Review overdue",
+        lambda d: f"the {LEVEL_EN[d['level']]} finance bureau's review is past its deadline ({d['due_on']})",
+    ),
+    "RequirementForwarded": (
+        "Review passed",
+        lambda d: (
+            f"the {LEVEL_EN[d['level']]} finance bureau recommends it and forwards it to the next level"
+            + (f": {d['opinion']}" if d.get("opinion") else "")
+        ),
+    ),
+    "RequirementRejected": (
+        "Rejected",
+        lambda d: f"rejected by the {LEVEL_EN[d['level']]} finance bureau: {d['reason']}",
+    ),
+    "RequirementReturned": (
+        "Returned for amendment",
+        lambda d: f"returned by the {LEVEL_EN[d['level']]} finance bureau: {d['reason']}",
+    ),
+    "RequirementReviewCompleted": ("Review complete", lambda d: "handed to the IT division for refinement"),
+    "RequirementRefined": (
+        "Refined",
+        lambda d: f"refined, to be confirmed by the business division {d['business_division_id']}",
+    ),
+    "RequirementMerged": ("Merged", lambda d: f"merged with requirement {d['into']}"),
+    "RequirementSplit": ("Split", lambda d: f"split into {', '.join(d['parts'])}"),
+    "RequirementConfirmed": (
+        "Confirmed",
+        lambda d: "adopted" if d["adopted"] else f"not adopted: {d['reason']}",
+    ),
+    "RequirementPublished": ("Published", lambda d: f"listed in publication {d['batch_id']}"),
+    "WorkOrderDispatched": (
+        "Work order dispatched",
+        lambda d: (
+            f"work order {d['work_order_id']} ({d['priority']}, {d['effort_days']} person-days) sent to "
+            f"{VENDOR_NAMES.get(d['vendor_id'], d['vendor_id'])}, delivery planned on {d['planned_delivery']}"
+        ),
+    ),
+    "WorkOrderProgressed": (
+        "Development progress",
+        lambda d: STAGE_EN[d["stage"]] + (f" (version {d['version']})" if d.get("version") else ""),
+    ),
+    "WorkOrderOverdue": (
+        "Work order overdue",
+        lambda d: f"the planned delivery date {d['planned_delivery']} has passed",
+    ),
+    "VerificationRequested": ("To be verified", lambda d: f"please verify version {d['version']}"),
+    "VerificationPassed": ("Verified", lambda d: d.get("note") or "the requester verified it"),
+    "VerificationFailed": ("Verification failed", lambda d: f"back to the vendor: {d['reason']}"),
+    "WorkOrderReopened": ("Work order reopened", lambda d: d["reason"]),
+    "RequirementReleased": ("Released", lambda d: f"released with version {d['version']}"),
+    "NotificationDelivered": ("Notification sent", lambda d: f"to {d['recipient']}: {d['title']}"),
+    "ProblemReported": (
+        "Problem reported",
+        lambda d: (
+            f"{d['org_name']} {d['submitter_name']} reported "
+            f"({CHANNEL_EN.get(d['channel'], d['channel'])}): {d['title']}"
+        ),
+    ),
+}
+PROBLEM_LABELS_EN = {
+    "ProblemCaseOpened": "Entered in the problem ledger",
+    "ProblemRefined": "Refined",
+    "ProblemReproduced": "Reproduced",
+    "ProblemUserInputRequested": "More information asked of the user",
+    "ProblemUserReplied": "The user replied",
+    "ProblemConfirmedByUser": "Confirmed by the user",
+    "ProblemReadyForDispatch": "Ready for a work order",
+    "ProblemFixReleased": "Fix released",
+    "ProblemVerified": "Verified by the user",
+    "ProblemClosed": "Closed",
+    "ProblemComplianceChecked": "Compliance checked",
+    "ProblemConfigured": "Configured",
+    "ProblemRepairReviewed": "Data repair reviewed",
+    "ProblemBusinessConfirmed": "Confirmed by the business division",
+    "ProblemRepairPlanned": "Repair planned",
+    "ProblemRepairPlanAnswered": "Repair plan answered by the user",
+    "ProblemDataBackedUp": "Original data backed up",
+    "ProblemDataRepaired": "Data repaired",
+    "ProblemQuestionEscalated": "Escalated to the region's business division",
+    "ProblemClaimed": "Claimed",
+    "ProblemReassigned": "Reassigned",
+    "ProblemRated": "Satisfaction rating",
+    "ProblemAnswered": "Answered",
+    "ProblemFollowUpAsked": "Follow-up question",
+    "ProblemSlaWarning": "Due soon",
+    "ProblemSlaBreached": "Overdue (escalated)",
+}
+
+
+def _problem_detail_en(label: str) -> Describe:
+    def describe(data: dict[str, Any]) -> str:
+        text = next((str(data[key]) for key in PROBLEM_TEXT if data.get(key)), "")
+        return f"{label}: {text}" if text else label
+
+    return describe
+
+
+for _name, _label in PROBLEM_LABELS_EN.items():
+    ENGLISH[_name] = (_label, _problem_detail_en(_label))
+ENGLISH["ProblemRated"] = (
+    "Satisfaction rating",
+    lambda d: f"rated {d['score']} of 5" + (f", {d['comment']}" if d.get("comment") else ""),
+)
+
 
 def timeline_entry(envelope: Envelope) -> dict[str, Any]:
     """One line of a ticket's history: what happened, who did it, when."""
     label, describe, _ = ENTRIES[envelope.type]
+    label_en, describe_en = ENGLISH[envelope.type]
     return {
         "_id": envelope.id,
         "ticket_id": envelope.subject,
         "type": envelope.type,
         "label": label,
         "detail": describe(envelope.data),
+        "label_en": label_en,
+        "detail_en": describe_en(envelope.data),
         "at": envelope.time,
         "actor": envelope.actor.model_dump(),
         "source": envelope.source,
@@ -161,6 +290,7 @@ def split_part_entry(envelope: Envelope, part: dict[str, Any]) -> dict[str, Any]
         "_id": f"{envelope.id}:{part['ticket_id']}",
         "ticket_id": part["ticket_id"],
         "detail": f"由 {envelope.subject} 拆分而来：{part['title']}",
+        "detail_en": f"split from {envelope.subject}: {part['title']}",
     }
 
 

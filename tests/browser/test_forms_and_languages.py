@@ -4,11 +4,13 @@ own words (menus, headings, column titles, labels, buttons) are English — data
 or a ticket's title stays as it was entered."""
 
 import re
+from uuid import uuid4
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support import eventually
+from services.review.tests.test_review_flow_e2e import act, queued
+from tests.support import eventually, requirement
 
 pytestmark = pytest.mark.e2e
 
@@ -183,3 +185,22 @@ def test_every_workspace_speaks_english_when_asked(ui) -> None:
     session = sessions["submitter"]
     session.screenshot("english-unit-workspace")
     assert found == {}
+
+
+def test_a_tickets_history_reads_in_english_when_asked(ui, api) -> None:
+    """The timeline's lines are written by the portal, not the page: in English they are English too, only the
+    data (the unit's name, the submitter, the title, the reviewer's opinion) stays as it was entered."""
+    body = requirement(title=f"英文时间线{uuid4().hex[:6]}：指标导入增加校验")
+    ticket_id = api.post("intake", "/api/requirements", as_user="submitter", json=body).json()["id"]
+    eventually(lambda: queued(api, "county", ticket_id), what=f"{ticket_id} in the county queue")
+    assert act(api, "county", ticket_id, "forward", opinion="同意").status_code == 200
+
+    session = ui("submitter")
+    switch_to_english(session)
+    page = session.open(f"/tickets/{ticket_id}")
+    timeline = page.locator("[data-test=timeline]")
+    expect(timeline).to_contain_text("Review passed", timeout=20_000)
+    expect(timeline).to_contain_text("the county finance bureau recommends it and forwards it to the next level: 同意")
+    labels = timeline.locator(".el-timeline-item b").all_inner_texts()
+    assert labels[:3] == ["Requirement submitted", "In review", "Review passed"]
+    assert not [label for label in labels if CJK.search(label)]

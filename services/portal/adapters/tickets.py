@@ -34,7 +34,7 @@ SHOWN = (
     "vendor_id", "planned_delivery",
 )  # fmt: skip
 TICKET_COLUMNS = ", ".join(("id", *SHOWN, *(f"m_{name}" for name in MILESTONES)))
-TIMELINE_COLUMNS = "id, ticket_id, type, label, detail, at, actor, source, correlation_id"
+TIMELINE_COLUMNS = "id, ticket_id, type, label, detail, at, actor, source, correlation_id, label_en, detail_en"
 Order = Literal["submitted", "updated"]
 ORDER_BY = {
     "submitted": "submitted_at DESC NULLS LAST, id DESC",
@@ -49,7 +49,7 @@ class TicketViews:
     async def record(self, entry: dict[str, Any]) -> None:
         """Add a line to a ticket's timeline; its id is the event's, so a redelivered event adds nothing."""
         await self._db.execute(
-            f"INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            f"INSERT INTO timeline ({TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             " ON CONFLICT (id) DO NOTHING",
             entry["_id"],
             entry["ticket_id"],
@@ -60,6 +60,8 @@ class TicketViews:
             entry["actor"],
             entry["source"],
             entry.get("correlation_id"),
+            entry.get("label_en"),
+            entry.get("detail_en"),
         )
 
     async def upsert_ticket(self, ticket_id: str, fields: dict[str, Any]) -> None:
@@ -116,12 +118,12 @@ class TicketViews:
         row = await self._db.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1", ticket_id)
         return _ticket(row) if row else None
 
-    async def timeline(self, ticket_id: str) -> list[dict[str, Any]]:
-        """A ticket's history, oldest first."""
+    async def timeline(self, ticket_id: str, *, english: bool = False) -> list[dict[str, Any]]:
+        """A ticket's history, oldest first, in Chinese or (where the line has it) in English."""
         rows = await self._db.fetch(
             f"SELECT {TIMELINE_COLUMNS} FROM timeline WHERE ticket_id = $1 ORDER BY at, id", ticket_id
         )
-        return [{"_id": row["id"], **{key: row[key] for key in list(row.keys())[1:]}} for row in rows]
+        return [_timeline_line(row, english) for row in rows]
 
     async def tickets_in_area(
         self,
@@ -211,3 +213,11 @@ def _ticket(row: Any) -> dict[str, Any]:
     ticket.update({name: row[name] for name in SHOWN if row[name] is not None})
     ticket["milestones"] = {name: row[f"m_{name}"] for name in MILESTONES if row[f"m_{name}"] is not None}
     return ticket
+
+
+def _timeline_line(row: Any, english: bool) -> dict[str, Any]:
+    line = {"_id": row["id"], **{key: row[key] for key in list(row.keys())[1:-2]}}
+    if english:
+        line["label"] = row["label_en"] or row["label"]
+        line["detail"] = row["detail_en"] or row["detail"]
+    return line

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.portal import timeline
 from services.portal.adapters import TicketViews
 from services.portal.handlers import when_ticket_event_record_timeline
 from shared.db import Database
@@ -94,3 +95,7 @@ async def test_a_split_opens_each_parts_ticket_once_with_the_originals_submissio
         assert part["milestones"] == {"submitted": T0, "review_completed": T0 + timedelta(minutes=20)}
         [first] = await views.timeline(item["ticket_id"])
         assert (first["label"], first["detail"]) == ("拆分", f"由 REQ-1 拆分而来：{item['title']}")
+
+
+def test_every_kind_of_timeline_line_also_reads_in_english() -> None:
+    assert set(timeline.ENGLISH) == set(timeline.ENTRIES)
