@@ -5,10 +5,21 @@ from typing import Any
 
 from services.dispatch.domain import DispatchCase, HistoryEntry
 
+# Steps taken by the requester's side (第六条七): a vendor reads that they happened, not who took them.
+REQUESTER_STEPS = frozenset({"verification_passed", "verification_failed"})
+REQUESTER = {"user_id": None, "name": "需求用户"}
 
-def history_view(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
+
+def history_view(entries: list[HistoryEntry], *, with_requester: bool = True) -> list[dict[str, Any]]:
     return [
-        {"action": e.action, "actor": {"user_id": e.actor_id, "name": e.actor_name}, "at": e.at, "note": e.note}
+        {
+            "action": e.action,
+            "actor": REQUESTER
+            if not with_requester and e.action in REQUESTER_STEPS
+            else {"user_id": e.actor_id, "name": e.actor_name},
+            "at": e.at,
+            "note": e.note,
+        }
         for e in entries
     ]
 
@@ -36,7 +47,7 @@ def work_order_view(case: DispatchCase, today: date, *, with_requester: bool) ->
         "description": case.description,
         "requirement_status": case.status.value,
         "release_id": case.release_id,
-        "history": history_view(case.history),
+        "history": history_view(case.history, with_requester=with_requester),
     }
     if with_requester:
         view |= {

@@ -97,6 +97,10 @@ def test_journey_requirement_from_submission_to_release(ui) -> None:
     page.locator("[data-test=dispatch]").click()
     expect(page.get_by_text("工单已派发")).to_be_visible()
     it.screenshot("it-division-work-orders")
+    page = it.open(f"/tickets/{ticket_id}")
+    now_with = page.locator("[data-test=current-handler]")
+    expect(now_with).to_contain_text("开发公司（北疆软件", timeout=20_000)  # the ticket's page says who has it now
+    expect(now_with.locator("[data-test=planned-delivery]")).to_have_text("计划交付 2026-12-20")
 
     # 开发测试 (第六条六): the vendor reports each stage.
     vendor = ui("vendor1")
@@ -120,6 +124,16 @@ def test_journey_requirement_from_submission_to_release(ui) -> None:
     row.get_by_role("button", name="验证通过").click()
     page.locator("[data-test=verify]").click()
     expect(page.get_by_text("验证结果已提交")).to_be_visible()
+
+    # The vendor opens its work order: what is asked and what happened, never who asked (第六条五).
+    page = vendor.open("/work-orders")
+    row = page.locator("[data-test=work-orders] tr.el-table__row", has_text=title).first
+    row.locator(".el-table__expand-icon").click()
+    detail = page.locator("[data-test=work-order-detail]")
+    expect(detail.locator("[data-test=work-order-description]")).to_contain_text("按资金性质筛选")
+    expect(detail.locator("[data-test=work-order-history] tr", has_text="验证通过")).to_contain_text("需求用户")
+    expect(detail).not_to_contain_text("张敏")
+    vendor.screenshot("vendor-work-order-detail")
 
     # 部署上线 (第六条八): the IT division announces the release; everyone sees the announcement.
     page = it.open("/releases")

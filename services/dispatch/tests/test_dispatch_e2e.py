@@ -126,7 +126,10 @@ def test_failed_verification_goes_back_to_the_vendor_with_the_reason(api: Api, s
     response = verify(api, ticket_id, "failed", "导出的 Excel 缺少合计行")
     assert response.status_code == 200, response.text
     assert response.json()["work_order_status"] == "in_development"
-    assert work_order(api, work_order_id, as_user="vendor1")["reopen_count"] == 1
+    as_vendor = work_order(api, work_order_id, as_user="vendor1")
+    assert as_vendor["reopen_count"] == 1
+    [failed] = [entry for entry in as_vendor["history"] if entry["action"] == "verification_failed"]
+    assert (failed["note"], failed["actor"]) == ("导出的 Excel 缺少合计行", {"user_id": None, "name": "需求用户"})
     [reopened] = eventually(
         lambda: message_of(stack, vendor_topic(stack), "WorkOrderReopened", work_order_id=work_order_id),
         what="WorkOrderReopened on vendor-a's topic",
