@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/dist/.built
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package-lock.json
 
-.PHONY: run test install web browser infra stop status lint format bench clean
+.PHONY: run test install web browser infra stop status lint format bench bench-million clean
 
 ## run: install what is missing, start Kafka, PostgreSQL, every service, demo data and the web UI; Ctrl-C stops all
 run: install web
@@ -61,3 +61,7 @@ bench: install
 
 clean: stop
 	rm -rf .data reports web/dist
+
+## bench-million: a million tickets seeded in every service, then the day's reads timed through the gateway
+bench-million: install
+	$(PY) -m bench.million $(BENCH_ARGS)
