@@ -134,6 +134,15 @@ ENTRIES["ProblemRated"] = (
     lambda d: f"满意度评价：{d['score']} 星" + (f"，{d['comment']}" if d.get("comment") else ""),
     lambda d: d.get("status"),
 )
+# 评论 (services/portal/comments.py): "张三 评论：…", with the number of files it carries.
+ENTRIES["TicketCommented"] = (
+    "评论",
+    lambda d: (
+        f"{d['author_name']} 评论：{d['excerpt']}"
+        + (f"（附件 {len(d['attachment_ids'])} 个）" if d.get("attachment_ids") else "")
+    ),
+    lambda d: None,
+)
 TIMELINE_EVENTS = tuple(ENTRIES)
 
 
