@@ -84,3 +84,19 @@ export const post = (service, path, body, options = {}) => call(service, path, {
 export const put = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PUT', body })
 export const patch = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PATCH', body })
 export const del = (service, path, options = {}) => call(service, path, { ...options, method: 'DELETE' })
+
+// Save a download under the name the server gives it (its id and real type, never the uploader's name).
+export async function saveFile(response, fallback = 'download') {
+  const link = document.createElement('a')
+  link.href = URL.createObjectURL(await response.blob())
+  link.download = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') || '')?.[1] || fallback
+  link.click()
+  URL.revokeObjectURL(link.href)
+}
+
+// Upload one file (an el-upload's `file.raw`) to a service; answers the stored file's description.
+export function uploadFile(service, path, raw, options = {}) {
+  const form = new FormData()
+  form.append('file', raw)
+  return call(service, path, { ...options, method: 'POST', form })
+}
