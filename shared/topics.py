@@ -40,6 +40,7 @@ from shared.events import (
     SignedIn,
     SignInLocked,
     SubmissionWindowOpened,
+    TicketCommented,
     UserChanged,
     VendorProgressReported,
     VerificationFailed,
@@ -100,6 +101,11 @@ class Topics:
         return f"{self.prefix}.problem-events"
 
     @property
+    def comments(self) -> str:
+        """The portal's comments on tickets (TicketCommented): part of a ticket's history."""
+        return f"{self.prefix}.comments"
+
+    @property
     def notifications(self) -> str:
         return f"{self.prefix}.notifications"
 
@@ -132,6 +138,7 @@ class Topics:
             self.review_events,
             self.dispatch_events,
             self.problem_events,
+            self.comments,
             self.notifications,
             self.directory,
             self.accounts,
@@ -148,6 +155,7 @@ class Topics:
             self.review_events,
             self.dispatch_events,
             self.problem_events,
+            self.comments,
         ]
 
     def for_event(self, event: Event) -> str:
@@ -201,4 +209,6 @@ class Topics:
                 return self.directory
             case SessionRevoked():
                 return self.sessions
+            case TicketCommented():
+                return self.comments
         raise LookupError(f"no topic for {type(event).__name__}")

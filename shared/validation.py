@@ -122,6 +122,9 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "parts": ("拆分后的需求", "parts"),
     "into": ("合并到", "merge into"),
     "id": ("编号", "number"),
+    "text": ("评论内容", "comment text"),
+    "mentions": ("提及的用户", "mentioned users"),
+    "attachment_ids": ("附件", "attachments"),
 }
 
 

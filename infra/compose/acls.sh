@@ -61,13 +61,13 @@ review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.
 # (the work orders and the vendors' progress: per vendor, below).
 dispatch    Read    topic   literal    @P@.review-events @P@.dispatch-events @P@.problem-events
 dispatch    Write   topic   literal    @P@.dispatch-events
-# notify: every ticket event (and the work orders: per vendor, below); writes notifications.
-notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events
+# notify: every ticket event, comments included (and the work orders: per vendor, below); writes notifications.
+notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events @P@.comments
 notify      Write   topic   literal    @P@.notifications
 # portal: the timelines and the audit log read everything; it publishes changes of the org directory, ended
-# sessions, and sign-ins, lockouts and reused refresh tokens (accounts: for the audit trail).
+# sessions, sign-ins, lockouts and reused refresh tokens (accounts: for the audit trail), and comments on tickets.
 portal      Read    topic   prefixed   @P@.
-portal      Write   topic   literal    @P@.directory @P@.sessions @P@.accounts
+portal      Write   topic   literal    @P@.directory @P@.sessions @P@.accounts @P@.comments
 ACLS
 )
 

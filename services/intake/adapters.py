@@ -6,6 +6,7 @@ Rows keep the columns lists filter and sort on; the rest of a ticket is in its J
 the documents the API has always answered (`_id`, `submitter`, `org`, …).
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -341,6 +342,82 @@ class AttachmentStore:
     async def content(self, attachment_id: str) -> bytes | None:
         return await self._db.fetchval("SELECT content FROM attachment_files WHERE id = $1", attachment_id)
 
+    async def add_to_problem(
+        self, problem_id: str, description: dict[str, Any], content: bytes, limit: int, daily_bytes: int
+    ) -> str | None:
+        """As `add`, for a problem report: listed in the problem's document, at most `limit` of them."""
+
+        async def listed(conn: Any) -> bool:
+            done = await conn.execute(
+                "UPDATE problems SET doc = jsonb_set(doc, '{attachments}',"
+                " coalesce(doc->'attachments', '[]'::jsonb) || jsonb_build_array($2::jsonb))"
+                " WHERE id = $1 AND jsonb_array_length(coalesce(doc->'attachments', '[]'::jsonb)) < $3",
+                problem_id,
+                description,
+                limit,
+            )
+            return affected(done) == 1
+
+        return await self._add_for_ticket(problem_id, "problem", description, content, daily_bytes, listed)
+
+    async def add_to_comments(
+        self, ticket_id: str, description: dict[str, Any], content: bytes, limit: int, daily_bytes: int
+    ) -> str | None:
+        """A file for a comment on the ticket, kept until a comment names it (the portal's); at most `limit`
+        per ticket, counted under a lock on the ticket so concurrent uploads cannot pass it."""
+
+        async def listed(conn: Any) -> bool:
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('comment-files:' || $1))", ticket_id)
+            count = await conn.fetchval(
+                "SELECT count(*) FROM attachment_files WHERE ticket_id = $1 AND purpose = 'comment'", ticket_id
+            )
+            return count < limit
+
+        return await self._add_for_ticket(ticket_id, "comment", description, content, daily_bytes, listed)
+
+    async def _add_for_ticket(
+        self,
+        ticket_id: str,
+        purpose: str,
+        description: dict[str, Any],
+        content: bytes,
+        daily_bytes: int,
+        listed: Callable[[Any], Awaitable[bool]],
+    ) -> str | None:
+        async with self._db.transaction() as conn:
+            uploader = description["by"]
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('attachments:' || $1))", uploader)
+            used = await conn.fetchval(
+                "SELECT coalesce(sum(size), 0) FROM attachment_files"
+                " WHERE uploaded_by = $1 AND uploaded_at > now() - interval '24 hours'",
+                uploader,
+            )
+            if used + len(content) > daily_bytes:
+                return "quota_reached"
+            if not await listed(conn):
+                return "ticket_full"
+            await conn.execute(
+                "INSERT INTO attachment_files (id, ticket_id, purpose, description, content, uploaded_by, size)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                description["id"],
+                ticket_id,
+                purpose,
+                description,
+                content,
+                uploader,
+                len(content),
+            )
+        return None
+
+    async def of_ticket(self, ticket_id: str, attachment_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """A file of a problem or a comment on `ticket_id`: its description and bytes (None if not that ticket's)."""
+        row = await self._db.fetchrow(
+            "SELECT description, content FROM attachment_files WHERE id = $1 AND ticket_id = $2",
+            attachment_id,
+            ticket_id,
+        )
+        return (row["description"], row["content"]) if row and row["description"] else None
+
 
 class ProblemRepository:
     """Problems as reported; the report and its ProblemReported event commit together."""
@@ -410,6 +487,7 @@ def _problem_doc(row: asyncpg.Record) -> dict[str, Any]:
         "org": {**doc["org"], "path": row["org_path"]},
         "recorded_by": row["recorded_by"],
         "caller": doc["caller"],
+        "attachments": doc.get("attachments", []),
         "reported_at": row["reported_at"],
         "version": row["version"],
     }

@@ -28,5 +28,10 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     directory = OrganisationDirectory(db)
     desk = ProblemDesk(ProblemRepository(db, outbox), intake.limiter, intake.submission_limit, directory)
     subscribe(runtime, intake, directory)
-    routers = [build_router(intake, AttachmentStore(db)), problem_entrypoints.build_router(desk)]
+    files = AttachmentStore(db)
+    routers = [
+        build_router(intake, files),
+        problem_entrypoints.build_router(desk, files),
+        problem_entrypoints.build_ticket_files_router(intake, desk, files),
+    ]
     return create_app(runtime, title="fiscaldesk intake", routers=routers)

@@ -48,7 +48,7 @@ class CalendarCorrection(BaseModel):
     note: str = Field("", max_length=200)
 
 
-async def _read_upload(file: UploadFile, limit: int) -> bytes:
+async def read_upload(file: UploadFile, limit: int) -> bytes:
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise InvalidInput("file_too_large", f"文件不能超过 {limit // 1024 // 1024} MB (file too large)", field="file")
@@ -129,7 +129,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
     @router.post("/requirements/import")
     async def import_rows(user: CurrentUser, request: Request, file: Annotated[UploadFile, File()]) -> dict:
         """Upload a filled template: valid rows are submitted, invalid ones reported (see the rule in the docs)."""
-        content = await _read_upload(file, MAX_BYTES)
+        content = await read_upload(file, MAX_BYTES)
         return await handlers.import_spreadsheet(
             content, user=user, intake=intake, correlation_id=request.state.correlation_id
         )
@@ -141,7 +141,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
     @router.post("/requirements/{requirement_id}/attachments", status_code=status.HTTP_201_CREATED)
     async def attach(requirement_id: str, user: CurrentUser, file: Annotated[UploadFile, File()]) -> dict:
         """Attach a screenshot or document (PDF, PNG, JPEG, OOXML, text; at most 10 MB, 10 per requirement)."""
-        content = await _read_upload(file, MAX_BYTES)
+        content = await read_upload(file, MAX_BYTES)
         return await handlers.attach(
             requirement_id, file.filename or "file", content, user=user, intake=intake, store=files
         )

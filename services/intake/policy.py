@@ -52,3 +52,10 @@ def authorize_record_call(user: Principal) -> None:
 def authorize_read_problem(user: Principal, doc: dict[str, Any], ticket_id: str) -> None:
     if not (user.covers(doc["org"]["path"]) or doc.get("recorded_by") == user.user_id):
         raise NotFound("problem_not_found", f"问题 {ticket_id} 不存在 (no such problem)")
+
+
+def not_the_reporter(problem_id: str) -> Forbidden:
+    """Only who reported a problem (or recorded the call) adds files to the report; readers comment instead."""
+    return Forbidden(
+        "not_the_reporter", f"只有问题 {problem_id} 的上报人可以添加附件 (only the reporter may attach files)"
+    )

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.notify.scheme import INBOX, LANGUAGES, WECHAT, WECOM, Rule, applies, render, variables
+from services.notify.scheme import INBOX, LANGUAGES, LIST_KINDS, WECHAT, WECOM, Rule, applies, render, variables
 from shared.auth import VENDOR, Principal
 from shared.events import Envelope
 
@@ -58,40 +58,51 @@ def is_urgent(data: dict[str, Any]) -> bool:
     return bool(data.get("urgent")) or data.get("urgency") == "urgent"
 
 
-def _recipient(rule: Rule, data: dict[str, Any]) -> Recipient | None:
+def _recipients(rule: Rule, data: dict[str, Any]) -> list[Recipient]:
     who = rule.recipient
     match who.kind:
         case "role":
             org = data.get(who.org.strip("{}")) if who.org and who.org.startswith("{") else who.org
-            return Recipient(org_id=org, role=who.role) if org else None
+            return [Recipient(org_id=org, role=who.role)] if org else []
         case "submitter":
-            return Recipient(user_id=data["submitter_id"]) if data.get("submitter_id") else None
+            return [Recipient(user_id=data["submitter_id"])] if data.get("submitter_id") else []
         case "assignee":
-            return Recipient(user_id=data["assignee_id"]) if data.get("assignee_id") else None
+            return [Recipient(user_id=data["assignee_id"])] if data.get("assignee_id") else []
         case "vendor":
-            return Recipient(org_id=data["vendor_id"], role=VENDOR) if data.get("vendor_id") else None
+            return [Recipient(org_id=data["vendor_id"], role=VENDOR)] if data.get("vendor_id") else []
         case "all_groups":
-            return ALL_GROUPS
-    return None
+            return [ALL_GROUPS]
+        case "mentioned" | "watchers":
+            return [Recipient(user_id=user_id) for user_id in data.get(LIST_KINDS[who.kind]) or [] if user_id]
+        case "desk":
+            return [
+                Recipient(org_id=desk["org_id"], role=desk["role"])
+                for desk in data.get("desk") or []
+                if desk.get("org_id") and desk.get("role")
+            ]
+    return []
 
 
 def messages_for(envelope: Envelope, rules: dict[str, list[Rule]]) -> list[Message]:
     """The messages one event produces under the scheme (none for events nobody is told of)."""
     messages: dict[str, Message] = {}
     for rule in rules.get(envelope.type, []):
-        recipient = _recipient(rule, envelope.data)
-        if recipient is None or not applies(rule, envelope.data):
+        if not applies(rule, envelope.data):
             continue
         texts = {}
         for language in LANGUAGES:
             template = rule.templates.get(language) or rule.templates["zh-CN"]
             values = variables(envelope, language)
             texts[language] = {"title": render(template.title, values), "body": render(template.body, values)}
-        message = Message(
-            envelope.id, envelope.type, envelope.subject, recipient, rule.category, tuple(dict.fromkeys(rule.channels)),
-            rule.urgent or is_urgent(envelope.data), texts, envelope.correlationid,
-        )  # fmt: skip
-        messages.setdefault(message.key, message)  # two rules naming the same person: the first one speaks
+        for recipient in _recipients(rule, envelope.data):
+            if recipient.user_id and recipient.user_id == envelope.actor.user_id and rule.recipient.kind in LIST_KINDS:
+                continue  # nobody is told of their own comment
+            message = Message(
+                envelope.id, envelope.type, envelope.subject, recipient, rule.category,
+                tuple(dict.fromkeys(rule.channels)), rule.urgent or is_urgent(envelope.data), texts,
+                envelope.correlationid,
+            )  # fmt: skip
+            messages.setdefault(message.key, message)  # two rules naming the same person: the first one speaks
     return list(messages.values())
 
 

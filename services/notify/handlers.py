@@ -64,8 +64,8 @@ async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> 
 
 def is_a_step(event_type: str) -> bool:
     """A step of the procedure was taken (the tasks asked for before it are done); a reminder that a time
-    limit passed is not one."""
-    return not event_type.endswith(("Overdue", "SlaBreached", "Reminder"))
+    limit passed is not one, nor is a comment."""
+    return not event_type.endswith(("Overdue", "SlaBreached", "Reminder", "Commented"))
 
 
 async def wants_event(envelope: Envelope, *, notify: Notify) -> bool:

@@ -19,10 +19,12 @@ from shared.events import EVENT_TYPES, Envelope
 INBOX, WECOM, WECHAT = "inbox", "wecom", "wechat"
 CHANNELS = (INBOX, WECOM, WECHAT)
 LANGUAGES = ("zh-CN", "en")
-RecipientKind = Literal["role", "submitter", "assignee", "vendor", "all_groups"]
+RecipientKind = Literal["role", "submitter", "assignee", "vendor", "all_groups", "mentioned", "watchers", "desk"]
 # WeChat reaches a person (an openid); a WeCom robot posts into an organisation's group.
-USER_KINDS = {"submitter", "assignee"}
-GROUP_KINDS = {"role", "vendor", "all_groups"}
+USER_KINDS = {"submitter", "assignee", "mentioned", "watchers"}
+GROUP_KINDS = {"role", "vendor", "all_groups", "desk"}
+# Kinds that name several recipients, from a list field of the event (a comment's, TicketCommented).
+LIST_KINDS = {"mentioned": "mentioned_ids", "watchers": "watcher_ids", "desk": "desk"}
 LEVEL_NAMES = {
     "zh-CN": {"county": "旗县区", "city": "盟市", "region": "自治区"},
     "en": {"county": "banner/county", "city": "league/city", "region": "region"},
@@ -36,7 +38,8 @@ class _Strict(BaseModel):
 
 class RecipientRule(_Strict):
     """Who: a role at an organisation (`org` is an id or a `{field}` of the event), the submitter, the
-    assignee (`assignee_id`), the vendor of a work order, or every WeCom group (releases, 第六条八)."""
+    assignee (`assignee_id`), the vendor of a work order, every WeCom group (releases, 第六条八), or — for a
+    comment — the users it mentions, the ticket's watchers, or the desk holding the ticket (roles)."""
 
     kind: RecipientKind
     role: str | None = None
@@ -128,6 +131,8 @@ def rule_errors(event_type: str, rules: list[Rule]) -> list[dict[str, str]]:
             fail(index, "recipient.kind", "no_submitter", f"{event_type} names no submitter")
         if kind == "vendor" and "vendor_id" not in fields:
             fail(index, "recipient.kind", "no_vendor", f"{event_type} names no vendor")
+        if kind in LIST_KINDS and LIST_KINDS[kind] not in fields:
+            fail(index, "recipient.kind", f"no_{kind}", f"{event_type} names no {LIST_KINDS[kind]}")
         if WECHAT in rule.channels and kind not in USER_KINDS:
             fail(index, "channels", "wechat_needs_user", "WeChat messages go to a person, not a group")
         if WECOM in rule.channels and kind not in GROUP_KINDS:

@@ -338,6 +338,31 @@ DEFAULT_RULES: dict[str, list[dict[str, Any]]] = {
             ("Problem {ticket_id} closed", "{reason}"),
         )
     ],
+    # 评论 (services/portal/comments.py): the users mentioned first (their words win), then the watchers, then
+    # the desk holding the ticket now; the author is never told of their own comment.
+    "TicketCommented": [
+        _rule(
+            {"kind": "mentioned"},
+            ["inbox", "wechat"],
+            "comment",
+            ("{author_name} 在 {ticket_id} 的评论中提到了您：{title}", "{excerpt}"),
+            ("{author_name} mentioned you on {ticket_id}: {title}", "{excerpt}"),
+        ),
+        _rule(
+            {"kind": "watchers"},
+            ["inbox", "wechat"],
+            "comment",
+            ("{ticket_id} 有新评论：{title}", "{author_name}：{excerpt}"),
+            ("New comment on {ticket_id}: {title}", "{author_name}: {excerpt}"),
+        ),
+        _rule(
+            {"kind": "desk"},
+            ["inbox"],
+            "comment",
+            ("您办理的 {ticket_id} 有新评论：{title}", "{author_name}：{excerpt}"),
+            ("New comment on {ticket_id}, which you handle: {title}", "{author_name}: {excerpt}"),
+        ),
+    ],
     "ProblemSlaBreached": [
         _rule(
             IT,

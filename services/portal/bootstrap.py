@@ -5,8 +5,11 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews
+from services.portal.adapters.comments import Comments
 from services.portal.adapters.identity_provider import IdentityProvider, ProviderClient
+from services.portal.adapters.intake_files import IntakeFiles
 from services.portal.adapters.oidc import OidcSignIns
+from services.portal.comments import CommentDesk
 from services.portal.domain import LockoutPolicy
 from services.portal.entrypoints import build_router, build_single_sign_on_router, subscribe, subscribe_audit
 from services.portal.gateway import build_gateway, mount_web_ui
@@ -52,6 +55,9 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         trusted_proxies=frozenset(settings.trusted_proxies),
         audit=audit,
         clock=runtime.clock,
+        comments=CommentDesk(
+            Comments(db, runtime.outbox), views, directory, IntakeFiles(settings.service_urls.get("intake", ""))
+        ),
     )
     single_sign_on = build_single_sign_on_router(
         sso=single_sign_on_of(settings, db),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.portal import comments as ticket_comments
 from services.portal import directory as org_directory
 from services.portal import policy
 from services.portal import users as user_admin
@@ -81,6 +82,7 @@ def build_router(
     trusted_proxies: frozenset[str],
     audit: AuditLog,
     clock: Clock,
+    comments: ticket_comments.CommentDesk,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
     accounts = {"directory": directory, "sessions": sessions, "tokens": tokens}
@@ -216,6 +218,58 @@ def build_router(
         """A ticket's whole history across services, oldest first, in the reader's language (Accept-Language)."""
         english = wants_english(request.headers.get("accept-language"))
         return await ticket_timeline(ticket_id, reader=user, views=views, english=english)
+
+    @router.get("/tickets/{ticket_id}/comments", tags=["comments"])
+    async def comments_of(
+        ticket_id: Annotated[str, Path(max_length=64)],
+        user: CurrentUser,
+        after: Annotated[int, Query(ge=0, description="the `next` of the page before (0: from the first)")] = 0,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    ) -> dict:
+        """评论: the ticket's comments, oldest first (newest last), a page at a time."""
+        return await ticket_comments.comments_page(ticket_id, user=user, after=after, limit=limit, desk=comments)
+
+    @router.post("/tickets/{ticket_id}/comments", tags=["comments"], status_code=status.HTTP_201_CREATED)
+    async def comment(
+        ticket_id: Annotated[str, Path(max_length=64)],
+        body: ticket_comments.CommentCreate,
+        user: CurrentUser,
+        request: Request,
+    ) -> dict:
+        """Comment on a ticket one may read: text, `@username` mentions of users who may read it, and files
+        uploaded for it through intake (`POST /gw/intake/api/tickets/{id}/attachments`)."""
+        return await ticket_comments.post_comment(
+            ticket_id,
+            body,
+            user=user,
+            authorization=request.headers.get("authorization", ""),
+            correlation_id=request.state.correlation_id,
+            desk=comments,
+        )
+
+    @router.get("/tickets/{ticket_id}/watchers", tags=["comments"])
+    async def watchers(ticket_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> dict:
+        """How many watch the ticket, and whether the caller does."""
+        return await ticket_comments.watch_state(ticket_id, user=user, desk=comments)
+
+    @router.put("/tickets/{ticket_id}/watchers/me", tags=["comments"])
+    async def watch(ticket_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> dict:
+        """关注: be told of every comment on the ticket."""
+        return await ticket_comments.set_watching(ticket_id, True, user=user, desk=comments)
+
+    @router.delete("/tickets/{ticket_id}/watchers/me", tags=["comments"])
+    async def unwatch(ticket_id: Annotated[str, Path(max_length=64)], user: CurrentUser) -> dict:
+        """取消关注 (the requester too: they are a watcher until they say otherwise)."""
+        return await ticket_comments.set_watching(ticket_id, False, user=user, desk=comments)
+
+    @router.get("/tickets/{ticket_id}/mentionable", tags=["comments"])
+    async def mentionable(
+        ticket_id: Annotated[str, Path(max_length=64)],
+        user: CurrentUser,
+        q: Annotated[str, Query(min_length=1, max_length=50, description="part of a user name or name")],
+    ) -> list[dict]:
+        """The users who may be @-mentioned on this ticket (they may read it), matching `q`."""
+        return await ticket_comments.mentionable(ticket_id, user=user, keyword=q, desk=comments)
 
     @router.get("/dashboard", tags=["dashboard"])
     async def dashboard(

@@ -9,6 +9,7 @@ from typing import Any
 from services.portal import policy
 from services.portal.adapters import Directory, RefreshTokens, SignInGuard, TicketViews, keys_of
 from services.portal.dashboard import SHANGHAI, DashboardQuery, figures, month_start
+from services.portal.desks import desk_after
 from services.portal.domain import AccountLocked, SignInFailed, UserAccount
 from services.portal.milestones import TicketFacts, facts_of
 from services.portal.passwords import hash_password, verify_password
@@ -131,6 +132,8 @@ async def when_ticket_event_record_timeline(envelope: Envelope, *, views: Ticket
         await views.move_status(envelope.subject, status, envelope.time)
     if facts := facts_of(envelope):
         await views.record_facts(envelope.subject, facts)
+    if (desk := desk_after(envelope)) is not None:
+        await views.move_desk(envelope.subject, desk, envelope.time)
 
 
 def _opened_ticket(envelope: Envelope) -> dict[str, Any] | None:

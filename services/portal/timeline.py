@@ -136,6 +136,15 @@ ENTRIES["ProblemRated"] = (
     lambda d: f"满意度评价：{d['score']} 星" + (f"，{d['comment']}" if d.get("comment") else ""),
     lambda d: d.get("status"),
 )
+# 评论 (services/portal/comments.py): "张三 评论：…", with the number of files it carries.
+ENTRIES["TicketCommented"] = (
+    "评论",
+    lambda d: (
+        f"{d['author_name']} 评论：{d['excerpt']}"
+        + (f"（附件 {len(d['attachment_ids'])} 个）" if d.get("attachment_ids") else "")
+    ),
+    lambda d: None,
+)
 TIMELINE_EVENTS = tuple(ENTRIES)
 
 # The same lines in English, for a reader who chose English (the UI's language switch): written with the
@@ -257,6 +266,13 @@ def _problem_detail_en(label: str) -> Describe:
 
 for _name, _label in PROBLEM_LABELS_EN.items():
     ENGLISH[_name] = (_label, _problem_detail_en(_label))
+ENGLISH["TicketCommented"] = (
+    "Comment",
+    lambda d: (
+        f"{d['author_name']} commented: {d['excerpt']}"
+        + (f" ({len(d['attachment_ids'])} attached)" if d.get("attachment_ids") else "")
+    ),
+)
 ENGLISH["ProblemRated"] = (
     "Satisfaction rating",
     lambda d: f"rated {d['score']} of 5" + (f", {d['comment']}" if d.get("comment") else ""),

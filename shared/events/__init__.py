@@ -16,6 +16,7 @@ from shared.events.admin import (
     UserChanged,
 )
 from shared.events.base import SPEC_VERSION, SYSTEM, Actor, Envelope, Event, Level, new_id, utcnow
+from shared.events.comments import Desk, TicketCommented
 from shared.events.dispatch import (
     ProgressStage,
     ReleaseAnnounced,
@@ -111,6 +112,7 @@ __all__ = [
     "DataItem",
     "DataRepairDetails",
     "DeliveryRetried",
+    "Desk",
     "Envelope",
     "Event",
     "FaqEntryPublished",
@@ -174,6 +176,7 @@ __all__ = [
     "SlaEscalation",
     "SplitPart",
     "SubmissionWindowOpened",
+    "TicketCommented",
     "UserChanged",
     "VendorProgressReported",
     "VerificationFailed",

@@ -95,3 +95,10 @@ export async function saveFile(service, path, name = null) {
   link.click()
   URL.revokeObjectURL(link.href)
 }
+
+// Upload one file (an el-upload's `file.raw`) to a service; answers the stored file's description.
+export function uploadFile(service, path, raw, options = {}) {
+  const form = new FormData()
+  form.append('file', raw)
+  return call(service, path, { ...options, method: 'POST', form })
+}

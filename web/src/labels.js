@@ -88,7 +88,7 @@ const EVENT_EN = {
   ProblemBusinessConfirmed: 'Confirmed by the business division', ProblemRepairPlanned: 'Repair planned',
   ProblemRepairPlanAnswered: 'Repair plan answered', ProblemDataBackedUp: 'Data backed up', ProblemDataRepaired: 'Data repaired',
   ProblemQuestionEscalated: 'Escalated to the region', ProblemAnswered: 'Answered', ProblemFollowUpAsked: 'Asked again',
-  ProblemSlaWarning: 'Due soon', ProblemSlaBreached: 'Time limit breached (escalated)',
+  ProblemSlaWarning: 'Due soon', ProblemSlaBreached: 'Time limit breached (escalated)', TicketCommented: 'Comment',
 }
 export function eventLabel(entry) {
   return (i18n.global.locale.value === 'en' && EVENT_EN[entry.type]) || entry.label

@@ -7,9 +7,20 @@ from services.notify.announcements import Announcement, Audience
 from services.notify.channels.base import Delivery
 from services.notify.channels.wechat import fit, template_data
 from services.notify.channels.wecom import clip_bytes, content
-from services.notify.domain import Channels, Message, Preferences, Recipient, Robot, plan_deliveries, robot_for
+from services.notify.domain import (
+    Channels,
+    Message,
+    Preferences,
+    Recipient,
+    Robot,
+    messages_for,
+    plan_deliveries,
+    robot_for,
+)
+from services.notify.scheme_defaults import default_rules
 from services.notify.worker import backoff
 from shared.auth import Principal
+from shared.events import Actor, Desk, Envelope, TicketCommented
 
 NOON = datetime(2026, 12, 1, 4, tzinfo=UTC)  # 12:00 in Beijing
 NIGHT = datetime(2026, 12, 1, 15, tzinfo=UTC)  # 23:00 in Beijing
@@ -126,3 +137,17 @@ def test_wecom_markdown_shows_a_submitters_link_mention_and_markup_as_text() -> 
     assert "原因：＊＊急＊＊ ｀x｀" in markdown and markdown.endswith("\n> 编号：PRB-1")
     assert not set("[]()<`_#") & set(markdown.replace("> 编号", "").replace("**", "", 2))
     assert content(delivery, "text").startswith(title)  # a text message has no markup to escape
+
+
+def test_a_comment_tells_the_mentioned_first_then_the_watchers_and_the_desk_but_never_its_author() -> None:
+    event = TicketCommented(
+        ticket_id="PRB-202612-0000ABCD", comment_id="CMT-1", title="保存失败", author_id="u-submitter",
+        author_name="张敏", excerpt="见截图", mentioned_ids=["u-county", "u-submitter"],
+        watcher_ids=["u-county", "u-unitadmin", "u-submitter"], desk=[Desk(org_id="itd", role="it_division")],
+    )  # fmt: skip
+    envelope = Envelope.wrap(event, source="portal", actor=Actor(user_id="u-submitter", name="张敏"))
+    told = {m.recipient.key: m for m in messages_for(envelope, default_rules())}
+    assert set(told) == {"user:u-county", "user:u-unitadmin", "role:itd:it_division"}
+    assert "提到了您" in told["user:u-county"].texts["zh-CN"]["title"]
+    assert told["user:u-unitadmin"].texts["zh-CN"]["body"] == "张敏：见截图"
+    assert told["role:itd:it_division"].channels == ("inbox",)

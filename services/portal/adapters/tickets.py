@@ -114,6 +114,20 @@ class TicketViews:
                 facts.at,
             )
 
+    async def move_desk(self, ticket_id: str, desk: list[dict[str, str]], at: datetime) -> None:
+        """Who holds the ticket now (services/portal/desks.py), only from an event at least as new."""
+        await self._db.execute(
+            "INSERT INTO tickets (id, desk, desk_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET desk = EXCLUDED.desk, desk_at = EXCLUDED.desk_at"
+            " WHERE tickets.desk_at IS NULL OR tickets.desk_at <= EXCLUDED.desk_at",
+            ticket_id,
+            desk,
+            at,
+        )
+
+    async def desk(self, ticket_id: str) -> list[dict[str, str]]:
+        return await self._db.fetchval("SELECT desk FROM tickets WHERE id = $1", ticket_id) or []
+
     async def ticket(self, ticket_id: str) -> dict[str, Any] | None:
         row = await self._db.fetchrow(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1", ticket_id)
         return _ticket(row) if row else None

@@ -36,7 +36,7 @@ def event(event_type: str, minutes: float, **data) -> Envelope:
 
 
 def review_task(minutes: float, level: str) -> Envelope:
-    return event("ReviewTaskOpened", minutes, level=level, division_code="150102")
+    return event("ReviewTaskOpened", minutes, level=level, division_code="150102", bureau_org_id="fb-150102")
 
 
 def dispatched(minutes: float, vendor: str, planned: str) -> Envelope:
