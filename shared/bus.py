@@ -134,9 +134,12 @@ async def ensure_topics(
     *,
     security: BaseSecurity | None = None,
     topics: Topics | None = None,
+    strict: bool = False,
 ) -> None:
     """Create the topics that are missing, with the partitions and settings shared/topics.py gives their kind
-    (`topics` is the registry of their prefix; by default the prefix up to the first dot)."""
+    (`topics` is the registry of their prefix; by default the prefix up to the first dot). `strict` raises
+    the broker's error for a topic it did not create (a KafkaError: a consumer's message comes again),
+    instead of logging it."""
     deadline = time.monotonic() + timeout
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options(security))
@@ -148,9 +151,15 @@ async def ensure_topics(
                 response = await admin.create_topics([_new_topic(n, topics) for n in missing])
                 # aiokafka returns per-topic errors instead of raising them: name any but "already exists"
                 # (another service was quicker), so that a missing CREATE grant shows in the log.
-                for topic, code, *_ in response.topic_errors:
-                    if code not in (0, TopicAlreadyExistsError.errno):
-                        log.warning("topic not created", topic=topic, error=for_code(code).__name__)
+                failed = [
+                    (t, for_code(code))
+                    for t, code, *_ in response.topic_errors
+                    if code not in (0, TopicAlreadyExistsError.errno)
+                ]
+                for topic, error in failed:
+                    log.warning("topic not created", topic=topic, error=error.__name__)
+                if strict and failed:
+                    raise failed[0][1](f"topic {failed[0][0]} not created")
             return
         except TopicAlreadyExistsError:
             return

@@ -81,10 +81,15 @@ class Runtime:
         """Topics written from outside fiscaldesk (vendors'), by pattern: `handler` checks every message itself."""
         self.consumers.subscribe_outside(pattern, group=group, handler=handler)
 
-    async def ensure_topics(self, names: list[str]) -> None:
-        """Create those of `names` that do not exist yet (a vendor's topics when the vendor appears)."""
+    async def ensure_topics(self, names: list[str], *, strict: bool = False) -> None:
+        """Create those of `names` that do not exist yet (a vendor's topics when the vendor appears; `strict`:
+        raise when one could not be created)."""
         await ensure_topics(
-            self.settings.kafka_bootstrap_servers, names, security=self.kafka_security, topics=self.topics
+            self.settings.kafka_bootstrap_servers,
+            names,
+            security=self.kafka_security,
+            topics=self.topics,
+            strict=strict,
         )
 
     async def _publish_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:

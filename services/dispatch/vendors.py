@@ -90,7 +90,9 @@ class VendorDirectory:
         if changed.kind != "vendor":
             return
         if changed.active:
-            await self._runtime.ensure_topics(self._runtime.topics.of_vendor(changed.org_id))
+            # Strict: a vendor whose topic could not be created is not recorded (its work orders would stop
+            # the outbox relay); the broker's error leaves the event unacknowledged, so it comes again.
+            await self._runtime.ensure_topics(self._runtime.topics.of_vendor(changed.org_id), strict=True)
         await self._db.execute(KEEP_NEWEST, changed.org_id, changed.name, changed.active, at)
 
 
