@@ -65,6 +65,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, containers: None) -> Iterato
             "FD_REVIEW_OVERDUE_CHECK_SECONDS": "2",
             "FD_SUBMISSIONS_PER_MINUTE": "1000",
             "FD_AUDIT_ANCHOR_MINUTES": "0.05",
+            # Consumers subscribed by pattern find a vendor's topics created meanwhile within 2 s, not 30.
+            "FD_TOPIC_DISCOVERY_SECONDS": "2",
         },
         throwaway=True,
     )

@@ -27,9 +27,10 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from bench.measure import SEEN, stage_percentiles
 from infra.launcher import with_database
+from shared.topics import SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTITIONS = 3  # as many as fiscaldesk's topics, so both spread keys the same way
+PARTITIONS = SPECS["requirements"].partitions  # as fiscaldesk's topic, so both spread keys the same way
 
 
 GROUP = "bench-baseline"

@@ -281,6 +281,8 @@ class ServiceProcess:
     stack: Stack
     instance: int = 0
     process: subprocess.Popen | None = None
+    # Settings of this instance alone, over the stack's (a dispatch deployment for one vendor).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -313,7 +315,7 @@ class ServiceProcess:
                 "--timeout-graceful-shutdown",
                 "10",
             ],
-            env=self.stack.service_env(self.name),
+            env={**self.stack.service_env(self.name), **self.env},
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

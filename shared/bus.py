@@ -31,7 +31,7 @@ from shared.events import EVENT_TYPES, Envelope, utcnow
 from shared.inbox import Inbox
 from shared.logs import bound_contextvars, get_logger
 from shared.settings import Settings
-from shared.topics import CONFIGS, PARTITIONS, Topics
+from shared.topics import Topics
 
 log = get_logger(__name__)
 
@@ -101,23 +101,45 @@ def kafka_client_options(security: BaseSecurity | None) -> dict[str, Any]:
     return parse_security(security)
 
 
-def make_broker(bootstrap_servers: str, client_id: str, security: BaseSecurity | None = None) -> KafkaBroker:
-    """Creating the broker opens no connection; it connects when the FastAPI lifespan starts it."""
+def make_broker(
+    bootstrap_servers: str,
+    client_id: str,
+    security: BaseSecurity | None = None,
+    *,
+    topic_discovery_seconds: float = 30.0,
+) -> KafkaBroker:
+    """Creating the broker opens no connection; it connects when the FastAPI lifespan starts it.
+
+    FastStream creates no topic (allow_auto_create_topics=False): the project does (ensure_topics), with the
+    partitions of shared/topics.py, and the broker creates none either, so a publish to a topic that does not
+    exist fails. Metadata is refreshed every `topic_discovery_seconds`: a consumer subscribed by pattern (a
+    vendor's topics) starts reading a topic created meanwhile within that time."""
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=15000,
+        metadata_max_age_ms=int(topic_discovery_seconds * 1000),
+        allow_auto_create_topics=False,
         logger=None,
         security=security,
     )
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: list[str], timeout: float = 60.0, *, security: BaseSecurity | None = None
+    bootstrap_servers: str,
+    names: list[str],
+    timeout: float = 60.0,
+    *,
+    security: BaseSecurity | None = None,
+    topics: Topics | None = None,
+    strict: bool = False,
 ) -> None:
-    """Create the topics that are missing (partitions keyed by ticket id keep one ticket in order)."""
+    """Create the topics that are missing, with the partitions and settings shared/topics.py gives their kind
+    (`topics` is the registry of their prefix; by default the prefix up to the first dot). `strict` raises
+    the broker's error for a topic it did not create (a KafkaError: a consumer's message comes again),
+    instead of logging it."""
     deadline = time.monotonic() + timeout
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **kafka_client_options(security))
@@ -126,12 +148,18 @@ async def ensure_topics(
             existing = set(await admin.list_topics())
             missing = [n for n in names if n not in existing]
             if missing:
-                response = await admin.create_topics([_new_topic(n) for n in missing])
+                response = await admin.create_topics([_new_topic(n, topics) for n in missing])
                 # aiokafka returns per-topic errors instead of raising them: name any but "already exists"
                 # (another service was quicker), so that a missing CREATE grant shows in the log.
-                for topic, code, *_ in response.topic_errors:
-                    if code not in (0, TopicAlreadyExistsError.errno):
-                        log.warning("topic not created", topic=topic, error=for_code(code).__name__)
+                failed = [
+                    (t, for_code(code))
+                    for t, code, *_ in response.topic_errors
+                    if code not in (0, TopicAlreadyExistsError.errno)
+                ]
+                for topic, error in failed:
+                    log.warning("topic not created", topic=topic, error=error.__name__)
+                if strict and failed:
+                    raise failed[0][1](f"topic {failed[0][0]} not created")
             return
         except TopicAlreadyExistsError:
             return
@@ -144,9 +172,9 @@ async def ensure_topics(
             await admin.close()
 
 
-def _new_topic(name: str) -> NewTopic:
-    configs = CONFIGS.get(name.rsplit(".", 1)[-1], {})
-    return NewTopic(name, num_partitions=PARTITIONS, replication_factor=1, topic_configs=configs)
+def _new_topic(name: str, topics: Topics | None) -> NewTopic:
+    spec = (topics or Topics(name.split(".", 1)[0])).spec(name)
+    return NewTopic(name, num_partitions=spec.partitions, replication_factor=1, topic_configs=dict(spec.configs))
 
 
 class Consumers:
@@ -158,12 +186,21 @@ class Consumers:
         self._topics = topics
         self._attempts = attempts
 
-    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
+    def subscribe(
+        self,
+        *topics: str,
+        group: str,
+        handlers: dict[str, Handler],
+        wants: Wants | None = None,
+        pattern: str | None = None,
+    ) -> None:
         """Route each event type to its handler; other types on these topics, and events `wants` declines,
-        are acknowledged and skipped."""
+        are acknowledged and skipped. With `pattern` (a regular expression) instead of topics, every topic
+        matching it is read, those created later too (shared.topics: a vendor's)."""
 
         @self._broker.subscriber(
             *topics,
+            pattern=pattern,
             group_id=group,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
@@ -171,16 +208,19 @@ class Consumers:
         async def consume(body: Any, message: KafkaMessage) -> None:
             await self._handle(group, handlers, body, message, wants)
 
-    def subscribe_outside(self, topic: str, *, group: str, handler: OutsideHandler) -> None:
+    def subscribe_outside(self, pattern: str, *, group: str, handler: OutsideHandler) -> None:
         """A topic written by someone outside fiscaldesk (a vendor's own progress topic): `handler` gets every
         message as it came, valid or not, to check it against the published contract itself and to decide
-        what a refusal is; nothing is skipped or dead-lettered for its form.
+        what a refusal is; nothing is skipped or dead-lettered for its form. `pattern` is a regular expression
+        of the topics (every vendor's progress topic, or some vendors'): a topic created later that matches it
+        is read from its start (within the broker's topic discovery interval), without a restart; the record's
+        topic says whose message it is.
 
         The inbox key is the topic with the message's own id (its offset when it has none), so what one
         writer sends can never pass for something another writer sent, and a resent id is dropped."""
 
         @self._broker.subscriber(
-            topic,
+            pattern=pattern,
             group_id=group,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",

@@ -47,7 +47,10 @@ class Runtime:
         self.database = Database(settings.database_url, max_size=settings.database_pool_size)
         self.kafka_security = kafka_security(settings)
         self.broker = make_broker(
-            settings.kafka_bootstrap_servers, client_id=settings.service_name, security=self.kafka_security
+            settings.kafka_bootstrap_servers,
+            client_id=settings.service_name,
+            security=self.kafka_security,
+            topic_discovery_seconds=settings.topic_discovery_seconds,
         )
         self.consumers = Consumers(self.broker, Inbox(self.database), self.topics, settings.consumer_attempts)
         # `outbox.add(conn, events, ...)` inside a change's transaction; the writer only shapes the rows.
@@ -64,12 +67,30 @@ class Runtime:
             kafka_client_options(self.kafka_security),
         )  # fmt: skip
 
-    def subscribe(self, *topics: str, group: str, handlers: dict[str, Handler], wants: Wants | None = None) -> None:
-        self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants)
+    def subscribe(
+        self,
+        *topics: str,
+        group: str,
+        handlers: dict[str, Handler],
+        wants: Wants | None = None,
+        pattern: str | None = None,
+    ) -> None:
+        self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants, pattern=pattern)
 
-    def subscribe_outside(self, topic: str, *, group: str, handler: OutsideHandler) -> None:
-        """A topic written from outside fiscaldesk (a vendor's): `handler` checks every message itself."""
-        self.consumers.subscribe_outside(topic, group=group, handler=handler)
+    def subscribe_outside(self, pattern: str, *, group: str, handler: OutsideHandler) -> None:
+        """Topics written from outside fiscaldesk (vendors'), by pattern: `handler` checks every message itself."""
+        self.consumers.subscribe_outside(pattern, group=group, handler=handler)
+
+    async def ensure_topics(self, names: list[str], *, strict: bool = False) -> None:
+        """Create those of `names` that do not exist yet (a vendor's topics when the vendor appears; `strict`:
+        raise when one could not be created)."""
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers,
+            names,
+            security=self.kafka_security,
+            topics=self.topics,
+            strict=strict,
+        )
 
     async def _publish_batch(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Hand every message to the producer in order, then wait for all confirmations (acks=all)."""
@@ -82,11 +103,7 @@ class Runtime:
     async def start(self) -> None:
         await self.database.connect()
         await upgrade(self.settings.service_name, self.settings.database_url)
-        await ensure_topics(
-            self.settings.kafka_bootstrap_servers,
-            [*self.topics.static, *self.extra_topics],
-            security=self.kafka_security,
-        )
+        await self.ensure_topics([*self.topics.static, *self.extra_topics])
         await self._start_broker()
         await self.session_follower.start()
         self.relay.start()

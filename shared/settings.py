@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     # Prefix of every Kafka topic, so tests and a dev stack can share one broker without meeting.
     topic_prefix: str = "fiscaldesk"
+    # How often the Kafka clients refresh the broker's metadata (FD_TOPIC_DISCOVERY_SECONDS): a consumer
+    # subscribed by pattern (a vendor's topics) starts reading a topic created meanwhile within this time.
+    topic_discovery_seconds: float = Field(30.0, gt=0, le=300)
     keys_dir: Path = ROOT / ".data" / "keys"
     # The token signing key, the portal's alone (FD_PRIVATE_KEY_FILE); unset: keys_dir/private.pem.
     private_key_file: Path | None = None

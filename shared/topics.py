@@ -2,10 +2,18 @@
 
 Review tasks go to one topic per finance level, so each level's reviewers can be deployed and scaled
 on their own; work orders go to one topic per vendor, so a vendor can be given access to its own alone
-(ACLs in docker-compose); vendors write progress to one topic.
+(ACLs in docker-compose); each vendor writes its progress to a topic of its own.
+
+Every topic is the project's own (docs/decisions/0015-topics-owned-by-the-project.md): the services create
+theirs at start with the partitions and settings of SPECS, dispatch creates a vendor's two when the vendor
+appears in the org directory, and the broker creates none (auto.create.topics.enable=false), so a misspelt
+topic fails loudly instead of appearing with the broker's defaults. Every message is keyed by its subject,
+the ticket id for a ticket's events, so one ticket's events land on one partition and stay in order.
 """
 
-from dataclasses import dataclass
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from shared.events import (
     PROBLEM_FLOW_EVENTS,
@@ -53,11 +61,38 @@ from shared.events import (
 )
 
 LEVELS = ("county", "city", "region")
-PARTITIONS = 3
-# Topic settings other than the broker's defaults, by the topic's name without its prefix. The sessions
-# topic is read from its start by every instance when it starts: six hours is far more than an access
-# token lives (30 minutes), and little to read.
-CONFIGS: dict[str, dict[str, str]] = {"sessions": {"retention.ms": str(6 * 3600 * 1000), "cleanup.policy": "delete"}}
+# A vendor id as the org directory accepts it (services/portal/directory.py): no dots, so it is one segment.
+VENDOR_ID = r"[a-z0-9][a-z0-9-]*"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How a topic is created: its partitions (the most consumers of one group that can share it; a ticket's
+    events stay on one, by key) and its settings other than the broker's defaults."""
+
+    partitions: int = 3
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+# Every kind of topic, by its name without the prefix up to the first dot after it ("review-tasks" for
+# review-tasks.county, "work-orders" for every vendor's work orders). A topic of a kind not listed here is
+# not created: add it here. The sessions topic is read from its start by every instance when it starts:
+# six hours is far more than an access token lives (30 minutes), and little to read.
+SPECS: dict[str, TopicSpec] = {
+    "requirements": TopicSpec(),
+    "review-tasks": TopicSpec(),
+    "review-events": TopicSpec(),
+    "work-orders": TopicSpec(),
+    "vendor-progress": TopicSpec(),
+    "dispatch-events": TopicSpec(),
+    "problem-events": TopicSpec(),
+    "comments": TopicSpec(),
+    "notifications": TopicSpec(),
+    "directory": TopicSpec(),
+    "accounts": TopicSpec(),
+    "sessions": TopicSpec(configs={"retention.ms": str(6 * 3600 * 1000), "cleanup.policy": "delete"}),
+    "dead-letter": TopicSpec(),
+}
 
 
 @dataclass(frozen=True)
@@ -122,16 +157,52 @@ class Topics:
     @property
     def sessions(self) -> str:
         """Sessions the portal ended early: read whole by every instance of every service (no consumer
-        group), so each refuses their tokens at once; kept only as long as an access token lives (CONFIGS)."""
+        group), so each refuses their tokens at once; kept only as long as an access token lives (SPECS)."""
         return f"{self.prefix}.sessions"
 
     @property
     def dead_letter(self) -> str:
         return f"{self.prefix}.dead-letter"
 
+    def of_vendor(self, vendor_id: str) -> list[str]:
+        """A vendor's two topics, created by dispatch when the vendor appears (services/dispatch/vendors.py)."""
+        return [self.work_orders(vendor_id), self.vendor_progress(vendor_id)]
+
+    def vendor_progress_pattern(self, only: Collection[str] | None = None, but: Collection[str] = ()) -> str:
+        """A regular expression of the progress topics of the vendors `only` names (None: every vendor,
+        those added later too) except those `but` names, for a consumer subscribing by pattern: it starts
+        reading a matching topic when the topic appears, without a restart."""
+        return self._per_vendor_pattern("vendor-progress", only, but)
+
+    def work_orders_pattern(self) -> str:
+        """Every vendor's work-orders topic, those of vendors added later too (subscribe by pattern)."""
+        return self._per_vendor_pattern("work-orders", None, ())
+
+    def _per_vendor_pattern(self, kind: str, only: Collection[str] | None, but: Collection[str]) -> str:
+        # No braces: FastStream reads "{name}" in a pattern as a path parameter.
+        vendor = "(?:" + "|".join(re.escape(v) for v in sorted(only)) + ")" if only is not None else VENDOR_ID
+        excluded = "(?!(?:" + "|".join(re.escape(v) for v in sorted(but)) + ")$)" if but else ""
+        return f"^{re.escape(self.prefix)}\\.{kind}\\.{excluded}{vendor}$"
+
+    def vendor_of(self, topic: str) -> str:
+        """The vendor whose topic this is (work orders or progress); ValueError for any other topic."""
+        for kind in ("vendor-progress", "work-orders"):
+            start = f"{self.prefix}.{kind}."
+            if topic.startswith(start) and re.fullmatch(VENDOR_ID, topic[len(start) :]):
+                return topic[len(start) :]
+        raise ValueError(f"{topic} is not a vendor's topic")
+
+    def spec(self, topic: str) -> TopicSpec:
+        """How `topic` is created (SPECS); LookupError for a topic that is not one of the project's."""
+        start = f"{self.prefix}."
+        kind = topic[len(start) :].split(".", 1)[0] if topic.startswith(start) else ""
+        if kind not in SPECS:
+            raise LookupError(f"{topic} is no topic of fiscaldesk's (shared/topics.py SPECS)")
+        return SPECS[kind]
+
     @property
     def static(self) -> list[str]:
-        """Topics that exist from the start (vendor topics are created with the vendor's first order)."""
+        """Topics that exist from the start (a vendor's two are created when the vendor appears)."""
         return [
             self.requirements,
             *self.all_review_tasks,

@@ -6,6 +6,8 @@ machines lack; docs/operations-docker.md shows the same check with it.)"""
 import yaml
 
 from infra.launcher import ROOT
+from services.dispatch.vendors import VendorSelection
+from shared.orgtree import VENDORS
 
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -56,3 +58,33 @@ def test_only_the_portal_holds_the_audit_key_and_writes_the_anchors() -> None:
     assert volumes_of(portal)["audit-anchors"] == "/audit-anchors"
     assert portal["environment"]["FD_AUDIT_ANCHOR_DIR"] == "/audit-anchors"
     assert "ensure_audit_key(Path('/audit-key/audit.key'))" in containers["keys"]["command"][-1]
+
+
+def test_every_vendor_is_served_by_exactly_one_dispatch_deployment_and_vendor_a_by_two_replicas() -> None:
+    """A vendor's progress is read by one deployment (a second would share its partitions, not steal them, but
+    the file means one), those added at run time by the deployment that answers the API."""
+    containers = yaml.safe_load(COMPOSE.read_text())["services"]
+    deployments = {
+        name: VendorSelection.parse(
+            c["environment"]["FD_DISPATCH_VENDORS"], c["environment"]["FD_DISPATCH_VENDORS_EXCEPT"]
+        )
+        for name, c in containers.items()
+        if c.get("build", {}).get("args", {}).get("SERVICE") == "dispatch"
+    }
+    assert set(deployments) == {"dispatch", "dispatch-vendor-a", "dispatch-vendor-b"}
+    for vendor_id in [*(v for v, _ in VENDORS), "vendor-added-later"]:
+        serving = [name for name, served in deployments.items() if served.serves(vendor_id)]
+        assert len(serving) == 1, f"{vendor_id} is served by {serving}"
+    assert deployments["dispatch"].serves("vendor-added-later")
+    assert containers["dispatch-vendor-a"]["deploy"]["replicas"] == 2
+    assert "ports" not in containers["dispatch-vendor-a"], "replicas cannot share a host port"
+    for name in deployments:
+        assert containers[name]["environment"]["FD_KAFKA_USERNAME"] == "dispatch"
+        assert volumes_of(containers[name])["jwt-public"] == "/keys:ro"
+
+
+def test_the_broker_creates_no_topic() -> None:
+    kafka = yaml.safe_load(COMPOSE.read_text())["services"]["kafka"]
+    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    dev = (ROOT / "infra" / "kafka" / "server.properties.in").read_text().splitlines()
+    assert "auto.create.topics.enable=false" in dev, "the dev and test broker neither"

@@ -5,8 +5,8 @@
 #
 #   acls.sh apply                 add every ACL below that the broker does not hold yet
 #   acls.sh list                  the ACLs the broker holds now
-#   acls.sh revoke-vendor ID      remove the ACLs of VENDOR_ACLS for vendor ID (its own, and dispatch's and
-#                                 notify's on its topic); apply never removes anything
+#   acls.sh revoke-vendor ID      remove the ACLs of VENDOR_ACLS for vendor ID (its own); apply never
+#                                 removes anything
 #   acls.sh principals            the SCRAM principals, one per line: admin, the services, the vendors
 #
 # Environment:
@@ -57,12 +57,17 @@ intake      Read    topic   literal    @P@.review-events @P@.directory
 # opens review tasks per level, publishes its decisions and the problem cases' steps.
 review      Read    topic   literal    @P@.requirements @P@.review-events
 review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.problem-events
-# dispatch: confirmed requirements, its own releases, problems ready for a work order; writes its state changes
-# (the work orders and the vendors' progress: per vendor, below).
-dispatch    Read    topic   literal    @P@.review-events @P@.dispatch-events @P@.problem-events
+# dispatch: confirmed requirements, its own releases, problems ready for a work order, the directory (a vendor
+# added: dispatch creates its topics); writes its state changes. Every vendor's work orders and progress, by
+# prefix: a vendor added at run time needs no grant of dispatch's (docs/decisions/0015).
+dispatch    Read    topic   literal    @P@.review-events @P@.dispatch-events @P@.problem-events @P@.directory
 dispatch    Write   topic   literal    @P@.dispatch-events
-# notify: every ticket event, comments included (and the work orders: per vendor, below); writes notifications.
+dispatch    Write   topic   prefixed   @P@.work-orders.
+dispatch    Read    topic   prefixed   @P@.vendor-progress.
+# notify: every ticket event, comments included, and every vendor's work orders (by prefix, as dispatch); writes
+# notifications.
 notify      Read    topic   literal    @P@.requirements @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.dispatch-events @P@.problem-events @P@.comments
+notify      Read    topic   prefixed   @P@.work-orders.
 notify      Write   topic   literal    @P@.notifications
 # portal: the timelines and the audit log read everything; it publishes changes of the org directory, ended
 # sessions, sign-ins, lockouts and reused refresh tokens (accounts: for the audit trail), and comments on tickets.
@@ -73,15 +78,12 @@ ACLS
 
 VENDOR_ACLS=$(cat <<'ACLS'
 # A vendor reads its own work-orders topic and no other, and writes its own progress topic and nothing else.
+# These four are all a new vendor needs: dispatch, notify and the portal hold theirs on every vendor's topics
+# by prefix, and dispatch creates the two topics when the vendor is added to the org directory.
 @V@         Read,Describe     topic    literal    @P@.work-orders.@V@
 @V@         Read              group    prefixed   @V@
 @V@         Write,Describe    topic    literal    @P@.vendor-progress.@V@
 @V@         IdempotentWrite   cluster  literal
-# Dispatch sends the vendor its work orders and reads its progress; notify tells people about the work
-# orders (the portal reads all).
-dispatch    Write             topic    literal    @P@.work-orders.@V@
-dispatch    Read              topic    literal    @P@.vendor-progress.@V@
-notify      Read              topic    literal    @P@.work-orders.@V@
 ACLS
 )
 # ──────────────────────────────────────────────────────────────────────────────────────────────────────

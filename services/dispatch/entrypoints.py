@@ -10,6 +10,7 @@ from services.dispatch import handlers, queries
 from services.dispatch.adapters import DispatchCaseRepository, ReleaseRepository, VendorRefusalRepository
 from services.dispatch.domain import AnnounceRelease, DispatchWorkOrder, ReportProgress, VerifyDelivery
 from services.dispatch.domain.work_orders import proposed_delivery
+from services.dispatch.vendors import VendorDirectory
 from shared.auth import CurrentUser
 from shared.clock import Clock
 from shared.events.dispatch import NOTE_MAX_LENGTH, VERSION_MAX_LENGTH
@@ -28,7 +29,7 @@ class WorkOrderCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ticket_id: Id
-    vendor_id: Id = Field(description="开发公司: vendor-a / vendor-b")
+    vendor_id: Id = Field(description="开发公司: an active vendor of the org directory (vendor-a, vendor-b, …)")
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
     effort_days: float = Field(allow_inf_nan=False, description="开发工作量 (人天), > 0 且 ≤ 1000")
     planned_start: date
@@ -97,7 +98,11 @@ class VendorRefusalRead(BaseModel):
 
 
 def build_router(
-    cases: DispatchCaseRepository, releases: ReleaseRepository, refusals: VendorRefusalRepository, clock: Clock
+    cases: DispatchCaseRepository,
+    releases: ReleaseRepository,
+    refusals: VendorRefusalRepository,
+    vendors: VendorDirectory,
+    clock: Clock,
 ) -> APIRouter:
     router = APIRouter(prefix="/api")
 
@@ -111,7 +116,12 @@ def build_router(
         """IT division: dispatch an adopted requirement to a vendor (409 while one is open)."""
         command = DispatchWorkOrder(**body.model_dump())
         return await handlers.dispatch(
-            command, dispatcher=user, cases=cases, clock=clock, correlation_id=request.state.correlation_id
+            command,
+            dispatcher=user,
+            cases=cases,
+            vendors=vendors,
+            clock=clock,
+            correlation_id=request.state.correlation_id,
         )
 
     @router.get("/work-orders", tags=["work orders"])

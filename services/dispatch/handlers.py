@@ -36,6 +36,7 @@ from services.dispatch.domain import (
     report_progress,
     verify_delivery,
 )
+from services.dispatch.vendors import VendorDirectory
 from services.dispatch.views import release_view, work_order_view
 from shared.auth import Principal
 from shared.bus import Record
@@ -97,13 +98,14 @@ async def dispatch(
     *,
     dispatcher: Principal,
     cases: DispatchCaseRepository,
+    vendors: VendorDirectory,
     clock: Clock,
     correlation_id: str,
 ) -> dict[str, Any]:
-    """派发工单 (第六条五): the work order goes to the vendor's own topic."""
+    """派发工单 (第六条五): the work order goes to the vendor's own topic (created when the vendor appeared)."""
     policy.authorize_dispatch(dispatcher)
     case = await _case(cases, command.ticket_id)
-    dispatch_work_order(case, command, dispatcher.actor(), utcnow())
+    dispatch_work_order(case, command, dispatcher.actor(), utcnow(), await vendors.active(command.vendor_id))
     await cases.save(case, actor=dispatcher.actor(), correlation_id=correlation_id)
     return work_order_view(case, today_in_shanghai(clock), with_requester=True)
 

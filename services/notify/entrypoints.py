@@ -15,7 +15,6 @@ from services.notify.policy import is_region_admin, require_region_admin
 from shared.auth import CurrentUser
 from shared.errors import NotFound
 from shared.events import EVENT_TYPES, new_id, utcnow
-from shared.orgtree import VENDORS
 from shared.runtime import Runtime
 
 GROUP = "notify"
@@ -106,13 +105,16 @@ def build_router(notify: Notify) -> APIRouter:
 def subscribe(runtime: Runtime, notify: Notify) -> None:
     handle = partial(when_procedure_event_notify, notify=notify)
     # Every event type is consumed, so a rule an administrator adds for another event needs no deployment.
-    # Work-order events live on each vendor's topic; a pattern subscription would also catch new vendors,
-    # but the demo's vendors are known at start.
-    vendor_topics = [runtime.topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
-    runtime.extra_topics.extend(vendor_topics)
     runtime.subscribe(
         *runtime.topics.ticket_events,
-        *vendor_topics,
+        group=GROUP,
+        handlers=dict.fromkeys(EVENT_TYPES, handle),
+        wants=partial(wants_event, notify=notify),
+    )
+    # Work-order events live on each vendor's topic: by pattern, so a vendor added at run time (dispatch
+    # creates its topics) is followed without a restart.
+    runtime.subscribe(
+        pattern=runtime.topics.work_orders_pattern(),
         group=GROUP,
         handlers=dict.fromkeys(EVENT_TYPES, handle),
         wants=partial(wants_event, notify=notify),

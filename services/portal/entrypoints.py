@@ -2,7 +2,7 @@
 
 import secrets
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -31,10 +31,10 @@ from services.portal.single_sign_on import SingleSignOn, finish_sign_in, redeem_
 from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
+from shared.bus import Record
 from shared.clock import Clock
 from shared.errors import NotFound
 from shared.events import EVENT_TYPES, utcnow
-from shared.orgtree import VENDORS
 from shared.params import Skip
 from shared.ratelimit import Limit, RateLimiter
 from shared.runtime import Runtime
@@ -383,12 +383,8 @@ def build_single_sign_on_router(
 def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
     append = partial(when_any_event_append_audit, audit=audit)
     topics = runtime.topics
-    # Dispatch writes the work orders (dispatched, reopened) to each vendor's own topic.
-    work_orders = [topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
-    runtime.extra_topics.extend(work_orders)
     runtime.subscribe(
         *topics.ticket_events,
-        *work_orders,
         topics.notifications,
         topics.directory,
         topics.accounts,
@@ -396,26 +392,32 @@ def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
         group=f"{GROUP}-audit",
         handlers=dict.fromkeys(EVENT_TYPES, append),
     )
-    # A vendor writes its progress topic itself: each is read on its own, knowing whose it is, and only a
-    # valid progress report of that vendor is recorded (when_vendor_reports_progress_append_audit).
-    for vendor_id, _ in VENDORS:
-        topic = topics.vendor_progress(vendor_id)
-        runtime.extra_topics.append(topic)
-        runtime.subscribe_outside(
-            topic,
-            group=f"{GROUP}-audit",
-            handler=partial(when_vendor_reports_progress_append_audit, vendor_id=vendor_id, audit=audit),
-        )
+    # Dispatch writes the work orders (dispatched, reopened) to each vendor's own topic: by pattern, so a
+    # vendor added at run time is audited without a restart (dispatch creates its topics).
+    runtime.subscribe(
+        pattern=topics.work_orders_pattern(),
+        group=f"{GROUP}-audit",
+        handlers=dict.fromkeys(EVENT_TYPES, append),
+    )
+
+    # A vendor writes its progress topic itself: each report is read knowing whose it is (the topic's vendor),
+    # and only a valid progress report of that vendor is recorded (when_vendor_reports_progress_append_audit).
+    async def append_progress(body: Any, record: Record) -> None:
+        vendor_id = topics.vendor_of(record.topic)
+        await when_vendor_reports_progress_append_audit(body, record, vendor_id=vendor_id, audit=audit)
+
+    runtime.subscribe_outside(topics.vendor_progress_pattern(), group=f"{GROUP}-audit", handler=append_progress)
 
 
 def subscribe(runtime: Runtime, views: TicketViews) -> None:
     record = partial(when_ticket_event_record_timeline, views=views)
-    vendor_topics = [runtime.topics.work_orders(vendor_id) for vendor_id, _ in VENDORS]
-    runtime.extra_topics.extend(vendor_topics)
     runtime.subscribe(
         *runtime.topics.ticket_events,
-        *vendor_topics,
         runtime.topics.notifications,
         group=GROUP,
         handlers=dict.fromkeys(TIMELINE_EVENTS, record),
+    )
+    # Every vendor's work orders, those of a vendor added at run time too.
+    runtime.subscribe(
+        pattern=runtime.topics.work_orders_pattern(), group=GROUP, handlers=dict.fromkeys(TIMELINE_EVENTS, record)
     )

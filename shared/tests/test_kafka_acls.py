@@ -74,3 +74,15 @@ def test_the_principals_are_admin_the_services_and_the_vendors() -> None:
         "portal",
         *(vendor_id for vendor_id, _ in VENDORS),
     ]
+
+
+def test_a_vendor_added_at_run_time_needs_only_its_own_grants() -> None:
+    """dispatch, notify and the portal hold theirs on every vendor's topics by prefix, so a vendor the region
+    adds at run time (dispatch creates its topics) needs only the four grants of VENDOR_ACLS."""
+    topics = Topics("fiscaldesk")
+    work_orders, progress = topics.of_vendor("vendor-added-later")
+    assert {"dispatch", "portal"} <= principals_allowed("Read", progress)
+    assert "dispatch" in principals_allowed("Write", work_orders)
+    assert {"notify", "portal"} <= principals_allowed("Read", work_orders)
+    assert "dispatch" in principals_allowed("Read", topics.directory), "dispatch hears of new vendors"
+    assert principals_allowed("Write", progress) == set(), "only the vendor, once its own grants are added"

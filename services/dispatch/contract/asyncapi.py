@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from services.dispatch.contract.examples import EXAMPLES
 from shared.events import Envelope, Event, VendorProgressReported, WorkOrderDispatched, WorkOrderReopened
-from shared.topics import PARTITIONS
+from shared.topics import SPECS
 from shared.vendor_reports import VendorProgressMessage
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -131,7 +131,7 @@ def _channel(address: str, names: dict[str, type[Event]], description: str, **pa
         "description": description,
         "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in names},
         "parameters": parameters,
-        "bindings": {"kafka": {"partitions": PARTITIONS, "bindingVersion": KAFKA_BINDING}},
+        "bindings": {"kafka": {"partitions": SPECS[address.split(".")[1]].partitions, "bindingVersion": KAFKA_BINDING}},
     }
 
 

@@ -1,6 +1,7 @@
 """From an adopted requirement to a work order at the vendor, and the vendor's progress (第六条五、六)."""
 
 import math
+from collections.abc import Container
 from datetime import date, datetime
 
 from services.dispatch.domain.commands import DispatchWorkOrder, ReportProgress
@@ -98,8 +99,15 @@ def reopen_problem(case: DispatchCase, ready: ProblemReadyForDispatch, actor: Ac
     return True
 
 
-def dispatch_work_order(case: DispatchCase, command: DispatchWorkOrder, actor: Actor, at: datetime) -> WorkOrder:
-    """派发工单 (第六条五): by urgency a priority, an effort estimate, a plan, and the vendor who does it.
+def dispatch_work_order(
+    case: DispatchCase,
+    command: DispatchWorkOrder,
+    actor: Actor,
+    at: datetime,
+    vendors: Container[str] = VENDOR_IDS,
+) -> WorkOrder:
+    """派发工单 (第六条五): by urgency a priority, an effort estimate, a plan, and the vendor who does it, one of
+    `vendors` (the active vendors of the org directory; the shipped ones by default).
     A plan may lie in the past (a work order agreed by phone and entered later is overdue when it is)."""
     if case.work_order is not None and case.work_order.is_open:
         raise DomainError(
@@ -109,7 +117,7 @@ def dispatch_work_order(case: DispatchCase, command: DispatchWorkOrder, actor: A
     if case.status != CaseStatus.AWAITING_DISPATCH:
         raise DomainError("not_awaiting_dispatch", f"需求 {case.ticket_id} 不在待派发状态 (not awaiting dispatch)")
     priority = _priority(command.priority, urgent=case.urgent)
-    _check_plan(command)
+    _check_plan(command, vendors)
     number = case.work_orders_dispatched + 1
     order = WorkOrder(
         id=work_order_id(case.ticket_id, number),
@@ -157,8 +165,8 @@ def _priority(given: str | None, *, urgent: bool) -> str:
     return given
 
 
-def _check_plan(command: DispatchWorkOrder) -> None:
-    if command.vendor_id not in VENDOR_IDS:
+def _check_plan(command: DispatchWorkOrder, vendors: Container[str]) -> None:
+    if command.vendor_id not in vendors:
         raise InvalidInput("unknown_vendor", f"开发公司 {command.vendor_id} 不存在 (unknown vendor)", field="vendor_id")
     effort = command.effort_days
     if not math.isfinite(effort) or not 0 < effort <= MAX_EFFORT_DAYS:
