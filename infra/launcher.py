@@ -1,6 +1,8 @@
 """Start the whole system as separate processes, as in production: infrastructure, every service, demo data.
 
     python -m infra.launcher run      # what `make run` does; Ctrl-C stops everything, data is kept
+    FD_INSTANCES=2 FD_REVIEW_SPLIT=county:2,city:1,region:1 python -m infra.launcher run
+                                      # every service twice, review deployed by finance level (decision 0016)
     python -m infra.launcher infra    # only the infrastructure: Kafka and PostgreSQL (with a role and a
                                       # database per service)
 
@@ -42,24 +44,51 @@ class Ports:
     def http(self, service: str, instance: int = 0) -> int:
         return self.http_base + SERVICES.index(service) + len(SERVICES) * instance
 
+    def deployment(self, number: int) -> int:
+        """The HTTP port of the `number`-th process of a level review deployment (after every instance's)."""
+        return self.http_base + len(SERVICES) * MAX_INSTANCES + number
+
     @classmethod
     def free(cls) -> "Ports":
         """Ports nobody listens on, all different, so tests and the benchmark can run beside a dev stack."""
         while True:
-            http_base = free_port_block(len(SERVICES) * MAX_INSTANCES)
+            http_base = free_port_block(len(SERVICES) * MAX_INSTANCES + MAX_DEPLOYMENT_PROCESSES)
             ports = cls(
                 kafka=free_port(),
                 kafka_controller=free_port(),
                 postgres=free_port(),
                 http_base=http_base,
             )
-            http = range(ports.http_base, ports.http_base + len(SERVICES) * MAX_INSTANCES)
+            http = range(ports.http_base, ports.http_base + len(SERVICES) * MAX_INSTANCES + MAX_DEPLOYMENT_PROCESSES)
             taken = [ports.kafka, ports.kafka_controller, ports.postgres, *http]
             if len(set(taken)) == len(taken):
                 return ports
 
 
-MAX_INSTANCES = 2  # instances per service the launcher can start (tests run every service twice)
+MAX_INSTANCES = 4  # instances per service the launcher can start (tests run every service twice)
+MAX_DEPLOYMENT_PROCESSES = 16  # processes of level review deployments (FD_REVIEW_SPLIT), all together
+
+
+def parse_review_split(text: str) -> list[tuple[str, int]]:
+    """FD_REVIEW_SPLIT: `county:2,county/1502:1,city:1,region:1`, the level review deployments (decision
+    0016) and how many instances each runs. Empty: one review serves every level. The region's deployment
+    is required: it serves the whole chain (the IT division, publications, the problem procedure)."""
+    sys.path.insert(0, str(ROOT))
+    from shared.review_deployments import ReviewDeployment
+
+    split: list[tuple[str, int]] = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        scope, _, count = entry.partition(":")
+        level, _, area = scope.partition("/")
+        ReviewDeployment.of(level, area)  # raises ValueError naming the rule
+        if not count.strip().isdigit() or not 1 <= int(count) <= MAX_INSTANCES:
+            raise ValueError(f"FD_REVIEW_SPLIT entry {entry!r}: level[/area]:instances, 1 to {MAX_INSTANCES}")
+        split.append((scope.strip(), int(count)))
+    if split and not any(scope == "region" for scope, _ in split):
+        raise ValueError("FD_REVIEW_SPLIT needs region:N: the region's deployment serves the whole chain")
+    if sum(count for _, count in split) > MAX_DEPLOYMENT_PROCESSES:
+        raise ValueError(f"FD_REVIEW_SPLIT: at most {MAX_DEPLOYMENT_PROCESSES} processes in all")
+    return split
 
 
 # Listening ports are drawn below the kernel's ephemeral range (Linux: 32768–60999): a port taken from that
@@ -150,6 +179,37 @@ class Stack:
     throwaway: bool = False
     # Instances of every service (at most MAX_INSTANCES): `start_services` starts that many of each.
     instances: int = 1
+    # Review deployed by finance level (FD_REVIEW_SPLIT, `parse_review_split`): `start_services` starts these
+    # review processes instead of `instances` all-level ones, and the portal's gateway routes to them.
+    review_split: list[tuple[str, int]] = field(default_factory=list)
+
+    def review_deployments(self) -> list["ServiceProcess"]:
+        """The processes of the level review deployments, `review-county`, `review-county-2`, ..."""
+        processes, number = [], 0
+        for scope, count in self.review_split:
+            level, _, area = scope.partition("/")
+            for instance in range(count):
+                label = f"review-{scope.replace('/', '-')}" + (f"-{instance + 1}" if instance else "")
+                env = {"FD_REVIEW_LEVEL": level, "FD_REVIEW_AREA": area}
+                port = self.ports.deployment(number)
+                processes.append(
+                    ServiceProcess("review", self, instance, env=env, port_override=port, label_override=label)
+                )
+                number += 1
+        return processes
+
+    def _review_routing(self) -> dict[str, str]:
+        """With a split: the gateway's review is the region's deployment, and every deployment by its scope."""
+        if not self.review_split:
+            return {}
+        by_scope: dict[str, list[str]] = {}
+        for process in self.review_deployments():
+            level, area = process.env["FD_REVIEW_LEVEL"], process.env["FD_REVIEW_AREA"]
+            by_scope.setdefault(f"{level}/{area}" if area else level, []).append(process.url)
+        return {
+            "review": ",".join(by_scope["region"]),
+            "deployments": ";".join(f"{scope}={','.join(urls)}" for scope, urls in by_scope.items()),
+        }
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -222,6 +282,13 @@ class Stack:
         pid_file.unlink()
 
     def service_env(self, service: str) -> dict[str, str]:
+        service_urls = {
+            name: ",".join(f"http://127.0.0.1:{self.ports.http(name, i)}" for i in range(self.instances))
+            for name in SERVICES
+        }
+        routing = self._review_routing()
+        if routing:
+            service_urls["review"] = routing["review"]
         return {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -232,12 +299,8 @@ class Stack:
             "FD_RELAY_INTERVAL_SECONDS": "0.5",
             # The portal serves the web UI and forwards its /gw/<service>/... calls to the other services.
             # With several instances the gateway spreads the calls over them (and skips one that is down).
-            "FD_SERVICE_URLS": json.dumps(
-                {
-                    name: ",".join(f"http://127.0.0.1:{self.ports.http(name, i)}" for i in range(self.instances))
-                    for name in SERVICES
-                }
-            ),
+            "FD_SERVICE_URLS": json.dumps(service_urls),
+            **({"FD_REVIEW_DEPLOYMENTS": routing["deployments"]} if routing and service == "portal" else {}),
             **({"FD_CLOCK_START": self.clock_start} if self.clock_start else {}),
             **(self.audit_env() if service == "portal" else {}),
             **self.settings,
@@ -281,15 +344,19 @@ class ServiceProcess:
     stack: Stack
     instance: int = 0
     process: subprocess.Popen | None = None
-    # Settings of this instance alone, over the stack's (a dispatch deployment for one vendor).
+    # Settings of this process on top of the stack's (e.g. FD_REVIEW_LEVEL of a level review deployment).
     env: dict[str, str] = field(default_factory=dict)
+    port_override: int | None = None
+    label_override: str | None = None
 
     @property
     def port(self) -> int:
-        return self.stack.ports.http(self.name, self.instance)
+        return self.port_override or self.stack.ports.http(self.name, self.instance)
 
     @property
     def label(self) -> str:
+        if self.label_override:
+            return self.label_override
         return self.name if self.instance == 0 else f"{self.name}-{self.instance + 1}"
 
     @property
@@ -353,11 +420,14 @@ def start_services(stack: Stack, names: tuple[str, ...] = SERVICES) -> dict[str,
     """Start `stack.instances` instances of every service and wait until each is ready; if one never is,
     stop them all (none is left running without its caller knowing) and raise. The first instance of a
     service is under its name ("review"), the second under "review-2"."""
+    split = bool(stack.review_split) and "review" in names
     processes = {
         process.label: process
         for instance in range(stack.instances)
-        for process in (ServiceProcess(name, stack, instance) for name in names)
+        for process in (ServiceProcess(name, stack, instance) for name in names if not (split and name == "review"))
     }
+    if split:
+        processes |= {process.label: process for process in stack.review_deployments()}
     try:
         for process in processes.values():
             process.start()
@@ -396,7 +466,10 @@ def seed_demo(processes: dict[str, ServiceProcess]) -> None:
     from infra.demo import seed_demo_tickets
 
     try:
-        if seed_demo_tickets({name: process.url for name, process in processes.items()}):
+        urls = {name: process.url for name, process in processes.items()}
+        # Review deployed by level: the demo reaches it as the web UI does, through the portal's gateway.
+        urls.setdefault("review", f"{processes['portal'].url}/gw/review")
+        if seed_demo_tickets(urls):
             print("demo tickets: requirements and problems at every stage of the procedure")
     except (httpx.HTTPError, RuntimeError) as error:
         print(f"demo tickets were not all created ({error}); the system runs without them", flush=True)
@@ -453,8 +526,17 @@ def main() -> None:
         default=int(os.environ.get("FD_INSTANCES", "1")),
         help="instances of every service (FD_INSTANCES)",
     )
+    parser.add_argument(
+        "--review-split",
+        default=os.environ.get("FD_REVIEW_SPLIT", ""),
+        help="review deployed by finance level, e.g. county:2,city:1,region:1 (FD_REVIEW_SPLIT)",
+    )
     args = parser.parse_args()
-    stack = Stack(state_dir=args.state_dir.resolve(), instances=args.instances)
+    try:
+        split = parse_review_split(args.review_split)
+    except ValueError as error:
+        parser.error(str(error))
+    stack = Stack(state_dir=args.state_dir.resolve(), instances=args.instances, review_split=split)
     if args.command == "infra":
         stack.start_infra()
     else:

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     oidc_http_timeout_seconds: float = 10
     # Where the portal's gateway finds the other services ({"intake": "http://...", ...}) and the built web UI.
     service_urls: dict[str, str] = Field(default_factory=dict)
+    # Review deployed by finance level (docs/decisions/0016): where the gateway sends a reviewer's queue and
+    # actions, `level[/area]=url,url;...` (FD_REVIEW_DEPLOYMENTS); empty: every call to service_urls' review.
+    review_deployments: str = ""
     web_dist: Path = ROOT / "web" / "dist"
     # Business clock start (see shared/clock.py); unset in production.
     clock_start: datetime | None = None

@@ -3,11 +3,14 @@ demo seed — the install job creates one administrator from a secret (services/
 the portal holds the token signing key. (`docker compose config` needs the Compose plugin, which the build
 machines lack; docs/operations-docker.md shows the same check with it.)"""
 
+import json
+
 import yaml
 
 from infra.launcher import ROOT
 from services.dispatch.vendors import VendorSelection
 from shared.orgtree import VENDORS
+from shared.review_deployments import parse_deployments
 
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -28,7 +31,7 @@ def test_the_production_file_runs_the_install_job_and_no_demo_seed() -> None:
     assert config["secrets"]["fd_admin_password"]["file"].startswith("${FD_ADMIN_SECRET_FILE:?")
 
 
-SERVICES = ("intake", "review", "dispatch", "notify", "portal")
+SERVICES = ("intake", "review-county", "review-city", "review-region", "dispatch", "notify", "portal")
 
 
 def volumes_of(container: dict) -> dict[str, str]:
@@ -88,3 +91,21 @@ def test_the_broker_creates_no_topic() -> None:
     assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     dev = (ROOT / "infra" / "kafka" / "server.properties.in").read_text().splitlines()
     assert "auto.create.topics.enable=false" in dev, "the dev and test broker neither"
+
+
+def test_review_runs_a_deployment_per_finance_level_with_replicas_and_the_gateway_routes_to_each() -> None:
+    """Decision 0016: review-county (2 replicas), review-city and review-region, one image and one database;
+    the portal's gateway sends the whole chain to the region's and each reviewer to their level's."""
+    containers = yaml.safe_load(COMPOSE.read_text())["services"]
+    levels = {name: c["environment"]["FD_REVIEW_LEVEL"] for name, c in containers.items() if name.startswith("review")}
+    assert levels == {"review-county": "county", "review-city": "city", "review-region": "region"}
+    assert containers["review-county"]["deploy"]["replicas"] == 2
+    assert "ports" not in containers["review-county"], "replicas cannot share a host port"
+    databases = {containers[name]["environment"]["FD_DATABASE_URL"].rsplit("/", 1)[1] for name in levels}
+    assert databases == {"review"}
+    portal = containers["portal"]["environment"]
+    assert json.loads(portal["FD_SERVICE_URLS"])["review"] == "http://review-region:8000"
+    routes = parse_deployments(portal["FD_REVIEW_DEPLOYMENTS"])
+    assert [(level, bases) for level, _, bases in routes] == [
+        (level, [f"http://review-{level}:8000"]) for level in ("county", "city", "region")
+    ]

@@ -54,8 +54,9 @@ portal      Read    group   prefixed   portal
 intake      Write   topic   literal    @P@.requirements
 intake      Read    topic   literal    @P@.review-events @P@.directory
 # review: reads submissions and problem reports, and its own splits (to open the parts, group review-split);
-# opens review tasks per level, publishes its decisions and the problem cases' steps.
-review      Read    topic   literal    @P@.requirements @P@.review-events
+# opens review tasks per level, publishes its decisions and the problem cases' steps. A level deployment
+# (decision 0016) reads its level's review tasks (groups review-<level>[-<area>], review-open-...).
+review      Read    topic   literal    @P@.requirements @P@.review-events @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region
 review      Write   topic   literal    @P@.review-tasks.county @P@.review-tasks.city @P@.review-tasks.region @P@.review-events @P@.problem-events
 # dispatch: confirmed requirements, its own releases, problems ready for a work order, the directory (a vendor
 # added: dispatch creates its topics); writes its state changes. Every vendor's work orders and progress, by

@@ -66,7 +66,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
         sessions=sessions,
         tokens=tokens,
     )
-    routers = [router, single_sign_on, build_gateway(settings.service_urls)]
+    routers = [router, single_sign_on, build_gateway(settings.service_urls, settings.review_deployments)]
     app = create_app(runtime, title="fiscaldesk portal", routers=routers)
     mount_web_ui(app, settings.web_dist)  # last: its catch-all route must not shadow the API
     return app

@@ -33,6 +33,7 @@ from services.review.handlers import (
     split_requirement,
     when_requirement_split_open_parts,
     when_requirement_submitted_open_review,
+    when_review_task_opened_receive,
 )
 from services.review.publication_docx import MEDIA_TYPE, filename
 from services.review.publishing import (
@@ -57,6 +58,7 @@ from services.review.schemas import (
 from shared.auth import CurrentUser
 from shared.clock import Clock
 from shared.params import Skip
+from shared.review_deployments import ReviewDeployment
 from shared.runtime import Runtime
 
 GROUP = "review"
@@ -68,10 +70,18 @@ Filter = Annotated[str | None, Query(max_length=64)]
 
 
 def build_router(
-    cases: ReviewCaseRepository, publications: PublicationRepository, clock: Clock, timing: ReviewClock
+    cases: ReviewCaseRepository,
+    publications: PublicationRepository,
+    clock: Clock,
+    timing: ReviewClock,
+    deployment: ReviewDeployment | None = None,
 ) -> APIRouter:
+    """Level review, and (where the deployment serves the whole chain: every level, or the region's;
+    decision 0016) refinement, confirmation and publication."""
+    deployment = deployment or ReviewDeployment()
     router = APIRouter(prefix="/api")
     review = {"repository": cases}
+    level_review = {"repository": cases, "deployment": deployment}
 
     @router.get("/review-tasks", tags=["review"])
     async def my_queue(
@@ -88,7 +98,9 @@ def build_router(
         region's review deadline (FD_REVIEW_WORKING_DAYS working days). Filters: category, urgency,
         org_id (the submitting organisation), keyword (id, title, description), overdue."""
         filters = QueueFilters(category, urgency, org_id, keyword, overdue)
-        return await review_queue(user, repository=cases, timing=timing, filters=filters, limit=limit)
+        return await review_queue(
+            user, repository=cases, timing=timing, filters=filters, limit=limit, deployment=deployment
+        )
 
     @router.post("/review-tasks/batch", tags=["review"])
     async def batch(body: BatchReviewBody, user: CurrentUser, request: Request) -> dict:
@@ -102,31 +114,34 @@ def build_router(
         is refused with 422 before anything is applied.
         """
         command = ReviewInBatch(tuple(body.ticket_ids), body.action, body.opinion, body.reason)
-        results = await review_in_batch(command, by=user, correlation_id=request.state.correlation_id, **review)
+        results = await review_in_batch(command, by=user, correlation_id=request.state.correlation_id, **level_review)
         return {"results": results, "ok": sum(r["ok"] for r in results), "failed": sum(not r["ok"] for r in results)}
 
     @router.post("/review-tasks/{ticket_id}/forward", tags=["review"])
     async def forward(ticket_id: TicketPath, body: ForwardBody, user: CurrentUser, request: Request) -> dict:
         """建议实现，报送上级复核 (第六条一); at the region this completes the review."""
         command = ForwardRequirement(ticket_id, body.opinion)
-        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **level_review)
 
     @router.post("/review-tasks/{ticket_id}/reject", tags=["review"])
     async def reject(ticket_id: TicketPath, body: RejectBody, user: CurrentUser, request: Request) -> dict:
         """不予实现，详细描述驳回理由 (第六条一); final."""
         command = RejectRequirement(ticket_id, body.reason)
-        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **level_review)
 
     @router.post("/review-tasks/{ticket_id}/return", tags=["review"])
     async def return_(ticket_id: TicketPath, body: ReturnBody, user: CurrentUser, request: Request) -> dict:
         """Back to the submitter for amendment; the resubmission is reviewed again from the unit's own bureau."""
         command = ReturnRequirement(ticket_id, body.reason)
-        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **review)
+        return await review_requirement(command, by=user, correlation_id=request.state.correlation_id, **level_review)
 
     @router.get("/review-cases/{ticket_id}", tags=["review"])
     async def case(ticket_id: TicketPath, user: CurrentUser) -> dict:
         """A requirement's review case: tasks, history (who, when, why), decision; 404 outside your area."""
         return await read_case(ticket_id, reader=user, **review)
+
+    if not deployment.whole_chain:
+        return router
 
     @router.get("/refinement-queue", tags=["refinement"])
     async def refinement_queue(user: CurrentUser, limit: Limit = 100) -> list[dict]:
@@ -211,16 +226,35 @@ def build_router(
     return router
 
 
-def subscribe(runtime: Runtime, repository: ReviewCaseRepository) -> None:
+def subscribe(runtime: Runtime, repository: ReviewCaseRepository, deployment: ReviewDeployment | None = None) -> None:
+    """Every deployment opens the cases whose first level it serves; a level deployment also takes its
+    level's tasks from `review-tasks.<level>`; the whole chain's deployment opens the parts of a split.
+    A level deployment's groups are its own (`review-<name>`, `review-open-<name>`, decision 0016)."""
+    deployment = deployment or ReviewDeployment()
     runtime.subscribe(
         runtime.topics.requirements,
-        group=GROUP,
+        group=f"review-open-{deployment.name}" if deployment.by_level else GROUP,
         handlers={
             "RequirementSubmitted": partial(
-                when_requirement_submitted_open_review, repository=repository, clock=runtime.clock
+                when_requirement_submitted_open_review,
+                repository=repository,
+                clock=runtime.clock,
+                deployment=deployment,
             )
         },
     )
+    if deployment.level is not None:
+        runtime.subscribe(
+            runtime.topics.review_tasks(deployment.level),
+            group=f"review-{deployment.name}",
+            handlers={
+                "ReviewTaskOpened": partial(
+                    when_review_task_opened_receive, repository=repository, deployment=deployment
+                )
+            },
+        )
+    if not deployment.whole_chain:
+        return
     runtime.subscribe(
         runtime.topics.review_events,
         group=SPLIT_GROUP,

@@ -25,6 +25,7 @@ from services.review.domain import (
     ReviewInBatch,
     RoundAlreadyProcessed,
     SplitRequirement,
+    TaskNotReceived,
     confirm,
     forward,
     merge,
@@ -41,11 +42,14 @@ from services.review.queue import ReviewClock
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.errors import DomainError
-from shared.events import SYSTEM, Envelope, RequirementSplit, RequirementSubmitted, utcnow
+from shared.events import SYSTEM, Envelope, RequirementSplit, RequirementSubmitted, ReviewTaskOpened, utcnow
 from shared.logs import get_logger
+from shared.orgtree import review_chain
+from shared.review_deployments import ReviewDeployment
 
 log = get_logger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
+EVERY_LEVEL = ReviewDeployment()
 ReviewCommand = ForwardRequirement | RejectRequirement | ReturnRequirement
 REVIEW_STEPS: dict[type, Callable[..., None]] = {
     ForwardRequirement: forward,
@@ -59,12 +63,18 @@ def month_of(at: datetime) -> str:
 
 
 async def when_requirement_submitted_open_review(
-    envelope: Envelope, *, repository: ReviewCaseRepository, clock: Clock
+    envelope: Envelope, *, repository: ReviewCaseRepository, clock: Clock, deployment: ReviewDeployment = EVERY_LEVEL
 ) -> None:
     """第三条: a submitted requirement goes to the unit's own finance bureau for review first; a resubmitted
-    one (round > 1) starts there again. Each round is processed once, however often it is delivered."""
+    one (round > 1) starts there again. Each round is processed once, however often it is delivered.
+
+    A level deployment (decision 0016) opens the cases whose first level and division it serves: a county
+    unit's by its county's deployment, a region unit's by the region's."""
     event = envelope.event()
     assert isinstance(event, RequirementSubmitted)
+    first_level, first_division = review_chain(event.org_path)[0]
+    if not deployment.serves_task(first_level, first_division):
+        return
     case = await repository.get(event.ticket_id)
     if case is None:
         case = open_review_case(event, submitted_month=month_of(clock.now()), now=envelope.time)
@@ -82,26 +92,73 @@ async def when_requirement_submitted_open_review(
     log.info("review reopened", ticket_id=case.ticket_id, round=case.round)
 
 
+async def when_review_task_opened_receive(
+    envelope: Envelope, *, repository: ReviewCaseRepository, deployment: ReviewDeployment
+) -> None:
+    """A level deployment takes a task of its level and area from the level's topic into its bureau's queue
+    (decision 0016); a task another deployment serves (another area) is left to that one."""
+    event = envelope.event()
+    assert isinstance(event, ReviewTaskOpened)
+    if not deployment.serves_task(event.level, event.division_code):
+        return
+    if await repository.receive_task(
+        event.ticket_id, event.task_id, event.level, event.division_code, received_at=utcnow()
+    ):
+        log.info("review task received", ticket_id=event.ticket_id, task_id=event.task_id, level=event.level)
+    else:
+        log.info("review task not queued (received before, or closed)", task_id=event.task_id)
+
+
 async def review_requirement(
-    command: ReviewCommand, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+    command: ReviewCommand,
+    *,
+    by: Principal,
+    repository: ReviewCaseRepository,
+    correlation_id: str,
+    deployment: ReviewDeployment = EVERY_LEVEL,
 ) -> dict[str, Any]:
-    """第六条一: forward to the level above, reject with a detailed reason, or return for amendment."""
+    """第六条一: forward to the level above, reject with a detailed reason, or return for amendment.
+
+    At a level deployment (decision 0016) only its own reviewers act (421 for others), and only on a task it
+    has received from its level's topic (409 `task_not_received` before that)."""
     policy.authorize_review(by)
+    deployment.check_reviewer(by)
     step = REVIEW_STEPS[type(command)]
-    return await _change(
-        command.ticket_id, by, repository, correlation_id, lambda case: step(case, command, by=by, now=utcnow())
-    )
+    ticket_id = command.ticket_id
+    case = await repository.get(ticket_id)
+    if case is None:
+        raise CaseNotFound(ticket_id)
+    task = case.current_task
+    if (
+        deployment.by_level
+        and by.covers(case.org_path)
+        and task is not None
+        and task.division_code == by.division_code
+        and not await repository.received(ticket_id, task.id)
+    ):
+        raise TaskNotReceived(ticket_id)
+    step(case, command, by=by, now=utcnow())
+    await repository.save(case, actor=by.actor(), correlation_id=correlation_id)
+    return view(case)
 
 
 async def review_in_batch(
-    command: ReviewInBatch, *, by: Principal, repository: ReviewCaseRepository, correlation_id: str
+    command: ReviewInBatch,
+    *,
+    by: Principal,
+    repository: ReviewCaseRepository,
+    correlation_id: str,
+    deployment: ReviewDeployment = EVERY_LEVEL,
 ) -> list[dict[str, Any]]:
     """Apply one action to each ticket on its own: one failing item changes nothing else (see the route)."""
     policy.authorize_review(by)
+    deployment.check_reviewer(by)
     results = []
     for item in command.commands():
         try:
-            case = await review_requirement(item, by=by, repository=repository, correlation_id=correlation_id)
+            case = await review_requirement(
+                item, by=by, repository=repository, correlation_id=correlation_id, deployment=deployment
+            )
             results.append({"ticket_id": item.ticket_id, "ok": True, "status": case["status"]})
         except DomainError as error:
             results.append(
@@ -188,8 +245,15 @@ async def confirm_requirement(
     )
 
 
-async def remind_overdue_reviews(*, repository: ReviewCaseRepository, timing: ReviewClock, limit: int = 500) -> int:
-    """The periodic check: ReviewTaskOverdue once per review task past its level's deadline (decision 0009).
+async def remind_overdue_reviews(
+    *,
+    repository: ReviewCaseRepository,
+    timing: ReviewClock,
+    limit: int = 500,
+    deployment: ReviewDeployment = EVERY_LEVEL,
+) -> int:
+    """The periodic check: ReviewTaskOverdue once per review task past its level's deadline (decision 0009);
+    a level deployment checks its own level's and area's tasks (decision 0016).
 
     Several review instances may run it at once: each claims the candidates no other instance holds
     (`claim_overdue`), and the reminders are saved inside that claim, so each task is reminded once; a case
@@ -198,7 +262,8 @@ async def remind_overdue_reviews(*, repository: ReviewCaseRepository, timing: Re
     now, offset = timing.clock.now(), timing.clock.offset
     reminded = 0
     opened_before = utcnow() - timedelta(days=deadline.working_days)
-    async with repository.claim_overdue(opened_before, limit=limit) as candidates:
+    claim = repository.claim_overdue(opened_before, limit=limit, level=deployment.level, area=deployment.area)
+    async with claim as candidates:
         for case in candidates:
             if not remind_if_overdue(case, deadline, now=now, offset=offset):
                 continue

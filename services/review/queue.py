@@ -18,6 +18,7 @@ from services.review.adapters import ReviewCaseRepository
 from services.review.domain import ReviewDeadline
 from shared.auth import Principal
 from shared.clock import Clock
+from shared.review_deployments import ReviewDeployment
 from shared.workcalendar import WorkCalendar
 
 
@@ -45,13 +46,23 @@ class ReviewClock:
 
 
 async def review_queue(
-    reader: Principal, *, repository: ReviewCaseRepository, timing: ReviewClock, filters: QueueFilters, limit: int
+    reader: Principal,
+    *,
+    repository: ReviewCaseRepository,
+    timing: ReviewClock,
+    filters: QueueFilters,
+    limit: int,
+    deployment: ReviewDeployment | None = None,
 ) -> list[dict[str, Any]]:
-    """The reviewer's bureau's open tasks, oldest (soonest due, overdue) first."""
+    """The reviewer's bureau's open tasks, oldest (soonest due, overdue) first. At a level deployment
+    (decision 0016): its own reviewers only (421 for others), and only the tasks it received."""
     policy.authorize_queue(reader)
+    deployment = deployment or ReviewDeployment()
+    deployment.check_reviewer(reader)
     found = await repository.open_tasks_for(
         reader.division_code,
         limit=limit,
+        received_only=deployment.by_level,
         category=filters.category,
         urgency=filters.urgency,
         org_id=filters.org_id,

@@ -14,7 +14,7 @@ from typing import Any
 from asyncpg import Record
 
 from services.review.adapters.documents import case_from_document, case_state
-from services.review.adapters.jsonb import like_pattern, revive
+from services.review.adapters.jsonb import like_pattern, like_prefix, revive
 from services.review.domain import ConcurrentChange, ReviewCase, Status
 from shared.db import Database, affected
 from shared.events import Actor, Envelope, utcnow
@@ -35,6 +35,18 @@ UPDATE review_cases SET status = $2, title = $3, description = $4, category = $5
     current_division = $13, current_opened_at = $14, current_overdue_at = $15, doc = $16, updated_at = $17,
     version = version + 1
 WHERE id = $1 AND version = $18
+"""
+# A level deployment's received task (decision 0016), kept only while it is its case's open task: a task
+# received after it was closed (by a deployment serving every level) is not queued.
+RECEIVE = """
+INSERT INTO review_level_queue (ticket_id, task_id, level, division_code, received_at)
+SELECT id, $2, $3, $4, $5 FROM review_cases WHERE id = $1 AND doc->>'current_task_id' = $2
+ON CONFLICT DO NOTHING
+RETURNING true
+"""
+# The rows of tasks no longer open leave with the write that closed them.
+FORGET_CLOSED = """
+DELETE FROM review_level_queue WHERE ticket_id = $1 AND ($2::text IS NULL OR task_id <> $2)
 """
 # Filters of a bureau's queue that are exact matches on a column.
 QUEUE_FILTERS = ("category", "urgency", "org_id")
@@ -103,6 +115,8 @@ class ReviewCaseRepository:
             status = await conn.execute(UPDATE, *_columns(case, case_state(case)), utcnow(), case.version)
             if affected(status) != 1:
                 raise ConcurrentChange(case.ticket_id)
+            task = case.current_task
+            await conn.execute(FORGET_CLOSED, case.ticket_id, task.id if task else None)
             await self._outbox.add(conn, case.events, actor=actor, causation=cause, correlation_id=correlation_id)
         case.version += 1
         case.events.clear()
@@ -120,44 +134,80 @@ class ReviewCaseRepository:
         row = await self._db.fetchrow(f"SELECT {COLUMNS} FROM review_cases WHERE id = $1", ticket_id)
         return _document(row) if row else None
 
+    async def receive_task(
+        self, ticket_id: str, task_id: str, level: str, division_code: str, *, received_at: datetime
+    ) -> bool:
+        """A level deployment took the task from its level's topic (decision 0016): from now on it is in its
+        bureau's queue there. False when it was received before, or is no longer its case's open task."""
+        return bool(await self._db.fetchval(RECEIVE, ticket_id, task_id, level, division_code, received_at))
+
+    async def received(self, ticket_id: str, task_id: str) -> bool:
+        row = await self._db.fetchval(
+            "SELECT true FROM review_level_queue WHERE ticket_id = $1 AND task_id = $2", ticket_id, task_id
+        )
+        return bool(row)
+
     @asynccontextmanager
-    async def claim_overdue(self, opened_before: datetime, *, limit: int) -> AsyncIterator[list[ReviewCase]]:
+    async def claim_overdue(
+        self, opened_before: datetime, *, limit: int, level: str | None = None, area: str = ""
+    ) -> AsyncIterator[list[ReviewCase]]:
         """Cases whose open task opened before `opened_before` (real time) and was not reminded yet, locked
         for the caller's transaction: the periodic check reads the deadline of each (a deadline is never
         shorter than its working days) and saves the reminded ones inside it. Rows another instance holds
         are skipped (SKIP LOCKED), so two instances never remind the same task; a killed instance's
-        transaction ends with its connection and its rows are claimed again at the next pass."""
+        transaction ends with its connection and its rows are claimed again at the next pass. A level
+        deployment (decision 0016) claims only its level's and area's tasks."""
+        scope, args = "", [opened_before, limit]
+        if level is not None:
+            args += [level, like_prefix(area)]
+            scope = " AND current_level = $3 AND current_division LIKE $4"
         async with self._db.transaction():
             rows = await self._db.fetch(
                 f"SELECT {COLUMNS} FROM review_cases"
                 " WHERE status = 'in_review' AND current_overdue_at IS NULL AND current_opened_at < $1"
-                " ORDER BY current_opened_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                opened_before,
-                limit,
+                f"{scope} ORDER BY current_opened_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                *args,
             )
             yield [_case(row) for row in rows]
 
     async def open_tasks_for(
-        self, division_code: str, *, limit: int, keyword: str | None = None, **filters: str | None
+        self,
+        division_code: str,
+        *,
+        limit: int,
+        keyword: str | None = None,
+        received_only: bool = False,
+        **filters: str | None,
     ) -> list[dict]:
         """The queue of one finance bureau: cases whose current task is at its division, the task opened
         longest ago first (hence the soonest due). `filters` are exact fields (category, urgency, org_id);
-        `keyword` is looked for in the id, title and description (trigram indexes)."""
-        conditions, args = ["current_division = $1"], [division_code]
+        `keyword` is looked for in the id, title and description (trigram indexes). `received_only` (a
+        level deployment, decision 0016): only the tasks it has taken from its level's topic."""
+        c = "c." if received_only else ""
+        conditions, args = [f"{c}current_division = $1"], [division_code]
         for field, value in filters.items():
             if field not in QUEUE_FILTERS:
                 raise ValueError(f"no queue filter {field}")
             if value:
                 args.append(value)
-                conditions.append(f"{field} = ${len(args)}")
+                conditions.append(f"{c}{field} = ${len(args)}")
         if keyword and keyword.strip():
             args.append(like_pattern(keyword.strip()))
             n = len(args)
-            conditions.append(f"(id ILIKE ${n} OR title ILIKE ${n} OR description ILIKE ${n})")
+            conditions.append(f"({c}id ILIKE ${n} OR {c}title ILIKE ${n} OR {c}description ILIKE ${n})")
         args.append(limit)
-        return await self._list(
-            f"{' AND '.join(conditions)} ORDER BY current_opened_at, opened_at LIMIT ${len(args)}", args
+        order = f"ORDER BY {c}current_opened_at, {c}opened_at LIMIT ${len(args)}"
+        if not received_only:
+            return await self._list(f"{' AND '.join(conditions)} {order}", args)
+        # The division's received rows drive the join (their index), each case by its primary key.
+        rows = await self._db.fetch(
+            "SELECT c.id, c.doc, c.opened_at, c.updated_at, c.version"
+            " FROM review_level_queue q JOIN review_cases c ON c.id = q.ticket_id"
+            " AND c.doc->>'current_task_id' = q.task_id"
+            f" WHERE q.division_code = $1 AND {' AND '.join(conditions)} {order}",
+            *args,
         )
+        return [_document(row) for row in rows]
 
     async def awaiting_refinement(self, *, limit: int) -> list[dict]:
         """The IT division's refinement queue (第六条二)."""

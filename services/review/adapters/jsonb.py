@@ -26,3 +26,9 @@ def like_pattern(text: str) -> str:
     """`text` as an ILIKE substring pattern: its own %, _ and \\ are just characters."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def like_prefix(text: str) -> str:
+    """`text` as a LIKE prefix pattern (a division code prefix, decision 0016)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"

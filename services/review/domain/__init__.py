@@ -37,6 +37,7 @@ from services.review.domain.errors import (
     InvalidCommand,
     NotYourTurn,
     RoundAlreadyProcessed,
+    TaskNotReceived,
 )
 from services.review.domain.publication import (
     PUBLIC_ENTRY_FIELDS,
@@ -92,6 +93,7 @@ __all__ = [
     "RoundAlreadyProcessed",
     "SplitRequirement",
     "Status",
+    "TaskNotReceived",
     "amend",
     "batch_id_for",
     "check_month",

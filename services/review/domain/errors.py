@@ -35,6 +35,18 @@ class RoundAlreadyProcessed(DomainError):
         )
 
 
+class TaskNotReceived(DomainError):
+    """409: the task is its bureau's, but its level deployment has not taken it from its level's topic yet
+    (decision 0016): it is not in the queue there, so it cannot be acted on there either."""
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__(
+            "task_not_received",
+            f"需求 {ticket_id} 尚未进入本级审核队列，请稍后重试"
+            f" (the task has not reached this level's review queue yet: retry shortly)",
+        )
+
+
 class CaseNotFound(NotFound):
     """404: no such requirement, or it lies outside the user's area (then it does not exist for them)."""
 

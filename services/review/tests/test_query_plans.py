@@ -147,6 +147,30 @@ async def test_a_bureaus_review_queue_with_every_filter_and_keyword_uses_an_inde
     assert found
 
 
+async def test_a_level_deployments_queue_of_received_tasks_and_its_overdue_claim_use_an_index(
+    checked: Repositories, review_database_url: str
+) -> None:
+    """Decision 0016: every open task received by its level's deployment (a row each, 20,000 of them)."""
+    conn = await asyncpg.connect(review_database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO review_level_queue (ticket_id, task_id, level, division_code, received_at)"
+            " SELECT id, doc->>'current_task_id', 'county', current_division, current_opened_at FROM review_cases"
+            " WHERE status = 'in_review' AND current_division IS NOT NULL ON CONFLICT DO NOTHING"
+        )
+        await conn.execute("ANALYZE review_level_queue")
+    finally:
+        await conn.close()
+    cases = checked.cases
+    queue = await explained(checked, cases.open_tasks_for(COUNTY, limit=100, received_only=True))
+    assert len(queue) == 100
+    assert await explained(checked, cases.open_tasks_for(COUNTY, limit=20, keyword="第1002", received_only=True))
+    assert await explained(checked, cases.received(queue[0]["_id"], queue[0]["current_task_id"]))
+    async with checked.cases.claim_overdue(NOW + timedelta(days=1), limit=50, level="county", area="1501") as claimed:
+        assert claimed and len(claimed) <= 50
+    assert checked.db.seq_scans == []
+
+
 async def test_lookups_and_the_it_and_business_divisions_queues_use_an_index(checked: Repositories) -> None:
     cases = checked.cases
     assert (await explained(checked, cases.get("REQ-000000007"))).ticket_id == "REQ-000000007"
