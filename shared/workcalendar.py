@@ -89,6 +89,9 @@ def _overlap_seconds(a: Interval, b: Interval) -> float:
     return max(0.0, (min(a[1], b[1]) - max(a[0], b[0])).total_seconds())
 
 
+MICROSECOND = 1e-6
+
+
 class WorkCalendar:
     """Working days and working hours of the region, by the official Chinese calendar plus overrides."""
 
@@ -197,7 +200,9 @@ class WorkCalendar:
     def add_working_time(self, start: dt.datetime, seconds: float) -> dt.datetime:
         """The instant when `seconds` of working time after `start` have elapsed (a deadline), local time.
 
-        A deadline that ends exactly at the end of a period stays there (10:00 + 2 h = 12:00, not 13:30).
+        A deadline that ends exactly at the end of a period stays there (10:00 + 2 h = 12:00, not 13:30), also
+        when `seconds` is a difference of sums of floats a hair over the period's rest: instants are whole
+        microseconds, so less than one of them over is rounding, not working time to carry to the next period.
         """
         _require_aware(start, "start")
         if seconds < 0:
@@ -212,8 +217,8 @@ class WorkCalendar:
                 available = (period_end - begin).total_seconds()
                 if available <= 0:
                     continue
-                if remaining <= available:
-                    return (begin + dt.timedelta(seconds=remaining)).astimezone(self.tz)
+                if remaining <= available + MICROSECOND:
+                    return (begin + dt.timedelta(seconds=min(remaining, available))).astimezone(self.tz)
                 remaining -= available
             day += dt.timedelta(days=1)
 

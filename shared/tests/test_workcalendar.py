@@ -221,6 +221,19 @@ def test_add_working_time_gives_the_deadline():
         calendar.add_working_time(at(2026, 3, 10, 11), -1)
 
 
+def test_what_is_left_of_a_same_day_allowance_still_ends_at_the_close_of_that_day():
+    # A case opened at 10:13:40.096753 is due at 17:30; read at 10:14:47.857189, allowed − used (two sums of
+    # floats) is a hair more than the 7 h 15 min left: once that carried over to 09:00 the next morning.
+    calendar = WorkCalendar()
+    opened = dt.datetime(2026, 12, 1, 10, 13, 40, 96753, tzinfo=SHANGHAI)
+    now = dt.datetime(2026, 12, 1, 10, 14, 47, 857189, tzinfo=SHANGHAI)
+    close = at(2026, 12, 1, 17, 30)
+    allowed = calendar.working_seconds_between(opened, close)
+    used = calendar.working_seconds_between(opened, now)
+    assert allowed - used > calendar.working_seconds_between(now, close), "the float sums differ"
+    assert calendar.add_working_time(now, allowed - used) == close
+
+
 @pytest.mark.parametrize("seconds", [1.0, 2 * HOUR, 3 * HOUR, 7 * HOUR, 40 * HOUR])
 def test_add_working_time_and_working_seconds_agree(seconds):
     calendar = WorkCalendar()
