@@ -2,6 +2,7 @@
 
     make bench                                   # = python -m bench.run
     make bench BENCH_ARGS="--loads 1,8 --submissions 100 --keep-state"
+    make bench BENCH_ARGS="--review-instances 1,2"  # every load with one review instance, then with two
 
 Starts its own stack as the tests do (free ports, a throw-away folder, its own database and topic
 prefix), runs every load against the baseline and then fiscaldesk on the same Kafka and PostgreSQL,
@@ -43,8 +44,16 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for completions after a load")
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's folder (data and logs)")
+    parser.add_argument(
+        "--review-instances",
+        default="1",
+        help="review instances per round, comma-separated and rising (1,2: every load with one, then with two)",
+    )
     args = parser.parse_args()
     args.loads = [int(load) for load in args.loads.split(",")]
+    args.review_instances = [int(count) for count in args.review_instances.split(",")]
+    if args.review_instances != sorted(args.review_instances) or args.review_instances[0] < 1:
+        parser.error("--review-instances: counts of at least 1, rising (instances are added, never stopped)")
     return args
 
 
@@ -71,18 +80,37 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
         topic=f"{stack.topic_prefix}.baseline",
         log_path=stack.state_dir / "logs" / "baseline-consumer.log",
     )
-    runs: dict[str, list[dict[str, Any]]] = {}
+    baseline_runs: list[dict[str, Any]] = []
+    rounds: list[dict[str, Any]] = []
     try:
         async with KafkaLag(stack.kafka_bootstrap, stack.topic_prefix) as lag:
-            for system in (baseline, skeleton):
-                await system.start()
-                await warm_up(system, args.warmup, args.timeout)
-                runs[system.name] = [await run_one(system, load, lag, args) for load in args.loads]
+            await baseline.start()
+            await warm_up(baseline, args.warmup, args.timeout)
+            baseline_runs = [await run_one(baseline, load, lag, args) for load in args.loads]
+            await skeleton.start()
+            for count in args.review_instances:
+                # More review instances join the same consumer group: the requirements topic's partitions
+                # are shared among them (shared/topics.py SPECS), so each takes a part of the submissions.
+                await asyncio.to_thread(add_review_instances, stack, services, count)
+                await warm_up(skeleton, args.warmup, args.timeout)
+                ours = [await run_one(skeleton, load, lag, args) for load in args.loads]
+                runs = {"baseline": baseline_runs, "fiscaldesk": ours}
+                rounds.append({"review_instances": count, "loads": combine(runs)})
         visible = await skeleton.visible_to_reviewer(skeleton.last_ticket_id or "")
     finally:
         for system in (baseline, skeleton):
             await system.close()
-    return {"reviewer_sees_last_ticket": visible, "loads": combine(runs)}
+    return {"reviewer_sees_last_ticket": visible, "rounds": rounds}
+
+
+def add_review_instances(stack: Stack, services: dict[str, ServiceProcess], count: int) -> None:
+    """Start review instances until `count` run (the first is the one every service has)."""
+    for instance in range(1, count):
+        label = f"review-{instance + 1}"
+        if label not in services:
+            services[label] = ServiceProcess("review", stack, instance=instance)
+            services[label].start()
+            services[label].wait_ready()
 
 
 async def run_one(system: System, load: int, lag: KafkaLag, args: argparse.Namespace) -> dict[str, Any]:
@@ -215,8 +243,10 @@ def main() -> None:
         stack.seed()
         start_all(stack, services)
         report = asyncio.run(bench(stack, services, args))
-        for row in report["loads"]:
-            print_row(row)
+        for round_ in report["rounds"]:
+            print(f"\n== {round_['review_instances']} review instance(s)")
+            for row in round_["loads"]:
+                print_row(row)
         visible = report["reviewer_sees_last_ticket"]
         print(f"\nreviewer 'county' sees the last ticket through GET /api/notifications: {visible}")
         print(f"results: {write_json(started, machine_at_start, args, report).relative_to(ROOT)}")

@@ -52,6 +52,15 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_json_default, separators=(",", ":"))
 
 
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs before its next use. Nothing here leaves session state on one: no SET,
+    LISTEN or session-level advisory lock (the outbox relay and notify's wake-ups have connections of their
+    own; the audit's lock is the transaction's), so a rollback of a transaction left open is all, instead of
+    asyncpg's default `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` round trip per release."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=dumps, decoder=json.loads, schema="pg_catalog")
@@ -82,6 +91,7 @@ class Database:
                     min_size=self._min_size,
                     max_size=self._max_size,
                     init=_init_connection,
+                    reset=_reset_connection,
                     command_timeout=60,
                 )
                 return

@@ -44,8 +44,10 @@ class DayOverride:
     note: str
 
 
+@lru_cache(maxsize=8192)
 def _official_is_workday(day: dt.date) -> bool | None:
-    """The published arrangement for `day`, or None when chinese_calendar does not know its year."""
+    """The published arrangement for `day`, or None when chinese_calendar does not know its year. Kept: the
+    library's own check of every date was a quarter of intake's time per submission (the window's days)."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
