@@ -32,21 +32,18 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import asyncpg
 import httpx
 
-from bench.run import RESULTS, WINDOW_OPEN, machine, start_all
-from infra.launcher import ROOT, Ports, ServiceProcess, Stack
+from bench.run import RESULTS, bench_stack, machine
+from infra.launcher import ROOT, ServiceProcess, Stack
 from services.portal.passwords import DEMO_PASSWORD
 from shared.orgtree import divisions
 
@@ -374,19 +371,7 @@ def main() -> None:
     os.environ.setdefault("FD_SUBMISSIONS_PER_MINUTE", str(1_000_000))
     started = datetime.now(UTC)
     at_start = machine()
-    run_id = uuid4().hex[:8]
-    state_dir = Path(tempfile.mkdtemp(prefix="fiscaldesk-million-"))
-    stack = Stack(
-        state_dir=state_dir, ports=Ports.free(), db_prefix=f"million{run_id}", topic_prefix=f"million{run_id}",
-        clock_start=WINDOW_OPEN,
-    )  # fmt: skip
-    services: dict[str, ServiceProcess] = {}
-    finished = False
-    try:
-        stack.start_infra()
-        stack.ensure_keys()
-        stack.seed()
-        start_all(stack, services)
+    with bench_stack("million", keep_state=args.keep_state) as (stack, services):
         report = asyncio.run(bench(stack, services, args))
         print(f"memory (MB) after the reads: {report['memory_mb_after_reads']}")
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -397,15 +382,6 @@ def main() -> None:
         }  # fmt: skip
         path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
         print(f"results: {path.relative_to(ROOT)}")
-        finished = True
-    finally:
-        for process in services.values():
-            process.stop()
-        stack.stop_infra()
-        if finished and not args.keep_state:
-            shutil.rmtree(state_dir, ignore_errors=True)
-        else:
-            print(f"stack data and logs kept in {state_dir}")
 
 
 if __name__ == "__main__":

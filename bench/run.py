@@ -17,6 +17,8 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,6 +217,38 @@ def start_all(stack: Stack, services: dict[str, ServiceProcess]) -> None:
         process.wait_ready()
 
 
+@contextmanager
+def bench_stack(name: str, *, keep_state: bool) -> Iterator[tuple[Stack, dict[str, ServiceProcess]]]:
+    """A stack of the bench's own (free ports, a throw-away folder, databases and topics named `name` + a run
+    id, keys, demo data, every service), stopped afterwards; its folder is kept when asked or on a failure."""
+    run_id = uuid4().hex[:8]
+    state_dir = Path(tempfile.mkdtemp(prefix=f"fiscaldesk-{name}-"))
+    stack = Stack(
+        state_dir=state_dir,
+        ports=Ports.free(),
+        db_prefix=f"{name}{run_id}",
+        topic_prefix=f"{name}{run_id}",
+        clock_start=WINDOW_OPEN,
+    )
+    services: dict[str, ServiceProcess] = {}
+    finished = False
+    try:
+        stack.start_infra()
+        stack.ensure_keys()
+        stack.seed()
+        start_all(stack, services)
+        yield stack, services
+        finished = True
+    finally:
+        for process in services.values():
+            process.stop()
+        stack.stop_infra()
+        if finished and not keep_state:
+            shutil.rmtree(state_dir, ignore_errors=True)
+        else:
+            print(f"stack data and logs kept in {state_dir}")
+
+
 def main() -> None:
     args = parse_args()
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # rebalance chatter is not a result
@@ -226,22 +260,7 @@ def main() -> None:
     load_average = machine_at_start["load_average_1_5_15"]
     if load_average[0] > machine_at_start["nproc"] / 2:
         print(f"warning: load average {load_average} before the bench: other work will make the figures noisy")
-    run_id = uuid4().hex[:8]
-    state_dir = Path(tempfile.mkdtemp(prefix="fiscaldesk-bench-"))
-    stack = Stack(
-        state_dir=state_dir,
-        ports=Ports.free(),
-        db_prefix=f"bench{run_id}",
-        topic_prefix=f"bench{run_id}",
-        clock_start=WINDOW_OPEN,
-    )
-    services: dict[str, ServiceProcess] = {}
-    finished = False
-    try:
-        stack.start_infra()
-        stack.ensure_keys()
-        stack.seed()
-        start_all(stack, services)
+    with bench_stack("bench", keep_state=args.keep_state) as (stack, services):
         report = asyncio.run(bench(stack, services, args))
         for round_ in report["rounds"]:
             print(f"\n== {round_['review_instances']} review instance(s)")
@@ -250,15 +269,6 @@ def main() -> None:
         visible = report["reviewer_sees_last_ticket"]
         print(f"\nreviewer 'county' sees the last ticket through GET /api/notifications: {visible}")
         print(f"results: {write_json(started, machine_at_start, args, report).relative_to(ROOT)}")
-        finished = True
-    finally:
-        for process in services.values():
-            process.stop()
-        stack.stop_infra()
-        if finished and not args.keep_state:
-            shutil.rmtree(state_dir, ignore_errors=True)
-        else:
-            print(f"stack data and logs kept in {state_dir}")
 
 
 if __name__ == "__main__":

@@ -293,6 +293,18 @@ class CalendarStore:
             await self._outbox.add(conn, events, actor=actor, correlation_id=correlation_id)
 
 
+async def _within_daily_quota(conn: Any, uploader: str, size: int, daily_bytes: int) -> bool:
+    """Whether `size` more bytes keep the uploader's last 24 hours within `daily_bytes`. An advisory lock on
+    the uploader, held to the commit, makes their concurrent uploads count one after another."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('attachments:' || $1))", uploader)
+    used = await conn.fetchval(
+        "SELECT coalesce(sum(size), 0) FROM attachment_files"
+        " WHERE uploaded_by = $1 AND uploaded_at > now() - interval '24 hours'",
+        uploader,
+    )
+    return used + size <= daily_bytes
+
+
 class AttachmentStore:
     """Attachment bytes in their own table; the requirement keeps only their descriptions."""
 
@@ -311,13 +323,7 @@ class AttachmentStore:
         uploader makes their concurrent uploads count one after another."""
         async with self._db.transaction() as conn:
             uploader = description["by"]
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('attachments:' || $1))", uploader)
-            used = await conn.fetchval(
-                "SELECT coalesce(sum(size), 0) FROM attachment_files"
-                " WHERE uploaded_by = $1 AND uploaded_at > now() - interval '24 hours'",
-                uploader,
-            )
-            if used + len(content) > daily_bytes:
+            if not await _within_daily_quota(conn, uploader, len(content), daily_bytes):
                 return "quota_reached"
             listed = await conn.execute(
                 "UPDATE requirements SET attachments = attachments || jsonb_build_array($2::jsonb)"
@@ -386,13 +392,7 @@ class AttachmentStore:
     ) -> str | None:
         async with self._db.transaction() as conn:
             uploader = description["by"]
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('attachments:' || $1))", uploader)
-            used = await conn.fetchval(
-                "SELECT coalesce(sum(size), 0) FROM attachment_files"
-                " WHERE uploaded_by = $1 AND uploaded_at > now() - interval '24 hours'",
-                uploader,
-            )
-            if used + len(content) > daily_bytes:
+            if not await _within_daily_quota(conn, uploader, len(content), daily_bytes):
                 return "quota_reached"
             if not await listed(conn):
                 return "ticket_full"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from shared.errors import DomainError
+from shared.events import new_id, utcnow
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_TICKET = 10
@@ -111,3 +112,18 @@ def _only_parts_of(names: list[str], prefix: str) -> None:
 def download_name(description: dict) -> str:
     """A download is named by its id and the type its bytes are, never by the name the uploader gave it."""
     return f"{description['id']}.{EXTENSIONS.get(description['media_type'], 'bin')}"
+
+
+def describe(filename: str, content: bytes, uploader_id: str) -> dict:
+    """What is listed of an upload: its id, the name it came with (cut to 200 characters), the type its
+    bytes really are (sniff refuses the rest), size, digest, who uploaded it and when."""
+    sniffed = sniff(content)
+    return {
+        "id": f"ATT-{new_id()[:12]}",
+        "name": filename[:200],
+        "media_type": sniffed.media_type,
+        "size": sniffed.size,
+        "sha256": sniffed.sha256,
+        "by": uploader_id,
+        "at": utcnow(),
+    }

@@ -215,16 +215,7 @@ async def attach(
     requirement = await _own(requirement_id, user, intake)
     if requirement.status is Status.REJECTED:
         raise InvalidTransition("not_editable", "需求已驳回，不能再添加附件 (rejected requirements take no files)")
-    sniffed = attachments.sniff(content)
-    description = {
-        "id": f"ATT-{new_id()[:12]}",
-        "name": filename[:200],
-        "media_type": sniffed.media_type,
-        "size": sniffed.size,
-        "sha256": sniffed.sha256,
-        "by": user.user_id,
-        "at": utcnow(),
-    }
+    description = attachments.describe(filename, content, user.user_id)
     refused = await store.add(
         requirement_id, description, content, attachments.MAX_PER_TICKET, attachments.DAILY_BYTES_PER_USER
     )

@@ -17,7 +17,6 @@ from services.intake.handlers import Intake
 from services.intake.problem_handlers import ProblemDesk
 from shared.auth import Principal
 from shared.errors import NotFound
-from shared.events import new_id, utcnow
 
 # Files a ticket's comments may carry, all comments together.
 MAX_COMMENT_FILES_PER_TICKET = 50
@@ -26,17 +25,7 @@ SPLIT_PART = re.compile(r"^(REQ-\d{6}-[0-9A-F]{8})(?:-\d{1,2})+$")
 
 
 def _describe(filename: str, content: bytes, user: Principal, ticket_id: str) -> dict:
-    sniffed = attachments.sniff(content)
-    return {
-        "id": f"ATT-{new_id()[:12]}",
-        "name": filename[:200],
-        "media_type": sniffed.media_type,
-        "size": sniffed.size,
-        "sha256": sniffed.sha256,
-        "by": user.user_id,
-        "at": utcnow(),
-        "ticket_id": ticket_id,
-    }
+    return {**attachments.describe(filename, content, user.user_id), "ticket_id": ticket_id}
 
 
 def _refused(refused: str | None, limit: int, what: str) -> None:
