@@ -42,6 +42,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.measure import percentile
 from bench.run import RESULTS, bench_stack, machine
 from infra.launcher import ROOT, ServiceProcess, Stack
 from services.portal.passwords import DEMO_PASSWORD
@@ -280,13 +281,9 @@ async def seed(stack: Stack, template: dict[str, str], tickets: int) -> dict[str
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-
-    def rank(p: float) -> float:
-        return round(ordered[min(len(ordered) - 1, max(0, round(p * len(ordered)) - 1))], 1)
-
-    mean = round(statistics.fmean(ordered), 1)
-    return {"p50_ms": rank(0.50), "p95_ms": rank(0.95), "p99_ms": rank(0.99), "mean_ms": mean}
+    """Nearest-rank p50, p95, p99 (bench/measure.py) and the mean, in ms to a tenth."""
+    figures = {f"p{p}_ms": round(percentile(samples, p) or 0.0, 1) for p in (50, 95, 99)}
+    return {**figures, "mean_ms": round(statistics.fmean(samples), 1)}
 
 
 async def timed_reads(client: Client, name: str, path: str, as_user: str | None, count: int, **params) -> dict:

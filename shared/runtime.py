@@ -5,6 +5,7 @@ Built once in the service's `bootstrap`; nothing connects until `start()` runs i
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -13,7 +14,7 @@ from shared.auth import KeySet
 from shared.bus import (
     Consumers,
     Handler,
-    OutsideHandler,
+    Record,
     Wants,
     ensure_topics,
     kafka_client_options,
@@ -32,6 +33,8 @@ from shared.settings import Settings
 from shared.topics import Topics
 
 log = get_logger(__name__)
+# A vendor's own topic's consumer: the body as it came, its record, and `vendor_id=` the topic's vendor.
+VendorHandler = Callable[..., Awaitable[None]]
 
 
 class Runtime:
@@ -77,9 +80,14 @@ class Runtime:
     ) -> None:
         self.consumers.subscribe(*topics, group=group, handlers=handlers, wants=wants, pattern=pattern)
 
-    def subscribe_outside(self, pattern: str, *, group: str, handler: OutsideHandler) -> None:
-        """Topics written from outside fiscaldesk (vendors'), by pattern: `handler` checks every message itself."""
-        self.consumers.subscribe_outside(pattern, group=group, handler=handler)
+    def subscribe_outside(self, pattern: str, *, group: str, handler: VendorHandler) -> None:
+        """Vendors' own progress topics, by pattern: `handler(body, record, vendor_id=…)` checks every message
+        itself, told whose topic it came on (whatever the message claims)."""
+
+        async def from_vendor(body: Any, record: Record) -> None:
+            await handler(body, record, vendor_id=self.topics.vendor_of(record.topic))
+
+        self.consumers.subscribe_outside(pattern, group=group, handler=from_vendor)
 
     async def ensure_topics(self, names: list[str], *, strict: bool = False) -> None:
         """Create those of `names` that do not exist yet (a vendor's topics when the vendor appears; `strict`:

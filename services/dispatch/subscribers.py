@@ -5,7 +5,6 @@ ids, inserts that skip duplicates, stages that only move forward), so a redelive
 """
 
 from functools import partial
-from typing import Any
 
 from services.dispatch.adapters import DispatchCaseRepository, VendorRefusalRepository
 from services.dispatch.handlers import (
@@ -15,7 +14,6 @@ from services.dispatch.handlers import (
     when_vendor_reports_progress_advance_or_refuse,
 )
 from services.dispatch.vendors import VendorDirectory, VendorSelection, when_organisation_changed_keep_vendors
-from shared.bus import Record
 from shared.events import Envelope
 from shared.runtime import Runtime
 
@@ -56,12 +54,7 @@ def subscribe(
     # checked against the published contract (shared.vendor_reports); what fails is refused, for the vendor.
     # By pattern, of the vendors this deployment serves: a vendor added later is read without a restart
     # (services/dispatch/vendors.py: one group for every deployment).
-    async def advance_or_refuse(body: Any, record: Record) -> None:
-        vendor_id = topics.vendor_of(record.topic)
-        await when_vendor_reports_progress_advance_or_refuse(
-            body, record, vendor_id=vendor_id, cases=cases, refusals=refusals
-        )
-
+    advance_or_refuse = partial(when_vendor_reports_progress_advance_or_refuse, cases=cases, refusals=refusals)
     runtime.subscribe_outside(served.progress_pattern(topics), group=PROGRESS_GROUP, handler=advance_or_refuse)
     # A release is one transaction of the releases table; the cases it names follow from its events.
     runtime.subscribe(

@@ -9,6 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 
+from services.intake.domain import InvalidTransition
 from shared.errors import DomainError
 from shared.events import new_id, utcnow
 
@@ -127,3 +128,15 @@ def describe(filename: str, content: bytes, uploader_id: str) -> dict:
         "by": uploader_id,
         "at": utcnow(),
     }
+
+
+def refuse(refused: str | None, limit: int, what: str) -> None:
+    """Why an upload was not stored (AttachmentStore: "ticket_full", "quota_reached"), as a 409 in words."""
+    if refused == "ticket_full":
+        raise InvalidTransition("too_many_attachments", f"每个{what}最多 {limit} 个附件 (too many attachments)")
+    if refused == "quota_reached":
+        megabytes = DAILY_BYTES_PER_USER // 1024 // 1024
+        raise InvalidTransition(
+            "attachment_quota_reached",
+            f"24 小时内上传的附件已达 {megabytes} MB 上限，请稍后再传 (daily upload quota reached)",
+        )

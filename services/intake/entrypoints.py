@@ -48,6 +48,12 @@ class CalendarCorrection(BaseModel):
     note: str = Field("", max_length=200)
 
 
+def attachment_response(description: dict, content: bytes) -> Response:
+    """A stored file, downloaded under its id and real type (never the name it was uploaded with)."""
+    headers = {"content-disposition": f'attachment; filename="{download_name(description)}"'}
+    return Response(content, media_type=description["media_type"], headers=headers)
+
+
 async def read_upload(file: UploadFile, limit: int) -> bytes:
     content = await file.read(limit + 1)
     if len(content) > limit:
@@ -151,8 +157,7 @@ def build_router(intake: Intake, files: AttachmentStore) -> APIRouter:
         description, content = await handlers.attachment(
             requirement_id, attachment_id, user=user, intake=intake, store=files
         )
-        headers = {"content-disposition": f'attachment; filename="{download_name(description)}"'}
-        return Response(content, media_type=description["media_type"], headers=headers)
+        return attachment_response(description, content)
 
     @router.get("/submission-window", tags=["calendar"])
     async def submission_window(

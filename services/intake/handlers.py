@@ -219,14 +219,7 @@ async def attach(
     refused = await store.add(
         requirement_id, description, content, attachments.MAX_PER_TICKET, attachments.DAILY_BYTES_PER_USER
     )
-    if refused == "ticket_full":
-        raise InvalidTransition("too_many_attachments", f"每个需求最多 {attachments.MAX_PER_TICKET} 个附件")
-    if refused == "quota_reached":
-        limit = attachments.DAILY_BYTES_PER_USER // 1024 // 1024
-        raise InvalidTransition(
-            "attachment_quota_reached",
-            f"24 小时内上传的附件已达 {limit} MB 上限，请稍后再传 (daily upload quota reached)",
-        )
+    attachments.refuse(refused, attachments.MAX_PER_TICKET, "需求")
     return description
 
 

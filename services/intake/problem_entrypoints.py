@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from services.intake import problem_handlers, ticket_files
 from services.intake.adapters import AttachmentStore
-from services.intake.attachments import MAX_BYTES, download_name
-from services.intake.entrypoints import read_upload
+from services.intake.attachments import MAX_BYTES
+from services.intake.entrypoints import attachment_response, read_upload
 from services.intake.handlers import Intake
 from services.intake.problem_handlers import ProblemDesk
 from services.intake.problem_schemas import ProblemCreate, RecordedProblem
@@ -71,11 +71,6 @@ def build_router(desk: ProblemDesk, files: AttachmentStore) -> APIRouter:
         return attachment_response(description, content)
 
     return router
-
-
-def attachment_response(description: dict, content: bytes) -> Response:
-    headers = {"content-disposition": f'attachment; filename="{download_name(description)}"'}
-    return Response(content, media_type=description["media_type"], headers=headers)
 
 
 def build_ticket_files_router(intake: Intake, desk: ProblemDesk, files: AttachmentStore) -> APIRouter:

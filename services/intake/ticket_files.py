@@ -12,7 +12,6 @@ import re
 
 from services.intake import attachments, handlers, policy, problem_handlers
 from services.intake.adapters import AttachmentStore
-from services.intake.domain import InvalidTransition
 from services.intake.handlers import Intake
 from services.intake.problem_handlers import ProblemDesk
 from shared.auth import Principal
@@ -28,17 +27,6 @@ def _describe(filename: str, content: bytes, user: Principal, ticket_id: str) ->
     return {**attachments.describe(filename, content, user.user_id), "ticket_id": ticket_id}
 
 
-def _refused(refused: str | None, limit: int, what: str) -> None:
-    if refused == "ticket_full":
-        raise InvalidTransition("too_many_attachments", f"每个{what}最多 {limit} 个附件 (too many attachments)")
-    if refused == "quota_reached":
-        megabytes = attachments.DAILY_BYTES_PER_USER // 1024 // 1024
-        raise InvalidTransition(
-            "attachment_quota_reached",
-            f"24 小时内上传的附件已达 {megabytes} MB 上限，请稍后再传 (daily upload quota reached)",
-        )
-
-
 async def attach_to_problem(
     problem_id: str, filename: str, content: bytes, *, user: Principal, desk: ProblemDesk, store: AttachmentStore
 ) -> dict:
@@ -48,7 +36,7 @@ async def attach_to_problem(
         raise policy.not_the_reporter(problem_id)
     description = _describe(filename, content, user, problem_id)
     limit = attachments.MAX_PER_TICKET
-    _refused(
+    attachments.refuse(
         await store.add_to_problem(problem_id, description, content, limit, attachments.DAILY_BYTES_PER_USER),
         limit,
         "问题",
@@ -89,7 +77,7 @@ async def attach_for_comment(
     description = _describe(filename, content, user, ticket_id)
     limit = MAX_COMMENT_FILES_PER_TICKET
     refused = await store.add_to_comments(ticket_id, description, content, limit, attachments.DAILY_BYTES_PER_USER)
-    _refused(refused, limit, "工单的评论")
+    attachments.refuse(refused, limit, "工单的评论")
     return description
 
 

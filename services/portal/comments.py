@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.portal import policy
 from services.portal.adapters import Directory, TicketViews
 from services.portal.adapters.comments import Comments
 from services.portal.adapters.intake_files import IntakeFiles
+from services.portal.domain import member_principal
+from services.portal.handlers import readable_ticket
 from shared.auth import Principal
 from shared.errors import InvalidInput
 from shared.events import Desk, TicketCommented, new_id, utcnow
@@ -47,30 +48,6 @@ class CommentDesk:
     views: TicketViews
     directory: Directory
     files: IntakeFiles
-
-
-async def readable_ticket(ticket_id: str, user: Principal, views: TicketViews) -> dict[str, Any]:
-    """The ticket as the portal knows it, if `user` may read it (404 otherwise, as its timeline)."""
-    ticket = await views.ticket(ticket_id)
-    policy.authorize_timeline(user, ticket.get("org_path") if ticket else None, ticket_id)
-    assert ticket is not None
-    return ticket
-
-
-def principal_of(record: dict[str, Any]) -> Principal:
-    org = record["org"]
-    return Principal(
-        user_id=record["id"],
-        username=record["username"],
-        name=record["name"],
-        org_id=org["id"],
-        org_name=org["name"],
-        org_kind=org["kind"],
-        division_code=org["division_code"],
-        org_path=list(record["org_path"]),
-        roles=list(record["roles"]),
-        vendor_id=record.get("vendor_id"),
-    )
 
 
 def mentioned_names(body: CommentCreate) -> list[str]:
@@ -190,7 +167,7 @@ async def mentionable(ticket_id: str, *, user: Principal, keyword: str, desk: Co
     records = await desk.directory.users_in_area(None, keyword=keyword, active=True, limit=MENTIONABLE_CANDIDATES)
     found = []
     for record in records:
-        principal = principal_of(record)
+        principal = member_principal(record)
         if record["org_active"] and principal.covers(ticket["org_path"]):
             found.append({"id": principal.user_id, "username": principal.username, "name": principal.name,
                           "org_name": principal.org_name})  # fmt: skip

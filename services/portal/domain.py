@@ -1,5 +1,6 @@
 """Portal rules, pure: who a user is once signed in, and when repeated failures lock an account."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +70,24 @@ class LockoutPolicy:
         return now + min(self.duration * 2 ** min(locks_before, 16), self.longest)
 
 
+def member_principal(user: Mapping[str, Any]) -> Principal:
+    """Whom a user acts as: an account, or a user record of the directory (`id`, `username`, `name`, `org`,
+    `org_path`, `roles`, `vendor_id`)."""
+    org = user["org"]
+    return Principal(
+        user_id=user["id"],
+        username=user["username"],
+        name=user["name"],
+        org_id=org["id"],
+        org_name=org["name"],
+        org_kind=org["kind"],
+        division_code=org["division_code"],
+        org_path=list(user["org_path"]),
+        roles=list(user["roles"]),
+        vendor_id=user.get("vendor_id"),
+    )
+
+
 @dataclass(frozen=True)
 class UserAccount:
     id: str
@@ -84,15 +103,4 @@ class UserAccount:
     must_change_password: bool = False  # a new account or a reset password: changed at the first sign-in
 
     def principal(self) -> Principal:
-        return Principal(
-            user_id=self.id,
-            username=self.username,
-            name=self.name,
-            org_id=self.org["id"],
-            org_name=self.org["name"],
-            org_kind=self.org["kind"],
-            division_code=self.org["division_code"],
-            org_path=self.org_path,
-            roles=self.roles,
-            vendor_id=self.vendor_id,
-        )
+        return member_principal(vars(self))

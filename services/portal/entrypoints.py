@@ -2,7 +2,7 @@
 
 import secrets
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -31,7 +31,6 @@ from services.portal.single_sign_on import SingleSignOn, finish_sign_in, redeem_
 from services.portal.timeline import TIMELINE_EVENTS
 from shared.audit import AuditLog
 from shared.auth import CurrentUser, Principal
-from shared.bus import Record
 from shared.clock import Clock
 from shared.errors import NotFound
 from shared.events import EVENT_TYPES, utcnow
@@ -402,10 +401,7 @@ def subscribe_audit(runtime: Runtime, audit: AuditLog) -> None:
 
     # A vendor writes its progress topic itself: each report is read knowing whose it is (the topic's vendor),
     # and only a valid progress report of that vendor is recorded (when_vendor_reports_progress_append_audit).
-    async def append_progress(body: Any, record: Record) -> None:
-        vendor_id = topics.vendor_of(record.topic)
-        await when_vendor_reports_progress_append_audit(body, record, vendor_id=vendor_id, audit=audit)
-
+    append_progress = partial(when_vendor_reports_progress_append_audit, audit=audit)
     runtime.subscribe_outside(topics.vendor_progress_pattern(), group=f"{GROUP}-audit", handler=append_progress)
 
 

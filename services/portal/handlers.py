@@ -193,11 +193,18 @@ async def _open_split_parts(envelope: Envelope, views: TicketViews) -> None:
             await views.record_facts(ticket_id, TicketFacts(at=envelope.time, milestones=milestones))
 
 
+async def readable_ticket(ticket_id: str, user: Principal, views: TicketViews) -> dict[str, Any]:
+    """The ticket as the portal knows it, if `user` may read it (404 otherwise, as its timeline)."""
+    ticket = await views.ticket(ticket_id)
+    policy.authorize_timeline(user, ticket.get("org_path") if ticket else None, ticket_id)
+    assert ticket is not None
+    return ticket
+
+
 async def ticket_timeline(
     ticket_id: str, *, reader: Principal, views: TicketViews, english: bool = False
 ) -> dict[str, Any]:
-    ticket = await views.ticket(ticket_id)
-    policy.authorize_timeline(reader, ticket["org_path"] if ticket else None, ticket_id)
+    ticket = await readable_ticket(ticket_id, reader, views)
     return {"ticket": ticket, "entries": await views.timeline(ticket_id, english=english)}
 
 

@@ -116,10 +116,12 @@ PROBLEM_LABELS = {
 PROBLEM_TEXT = ("reason", "answer", "question", "notes", "note", "reply", "opinion", "change", "version")
 
 
-def _problem_detail(label: str) -> Describe:
+def _problem_detail(label: str, separator: str = "：") -> Describe:
+    """The step's label, then the free text it carries (`separator`: the full-width colon, or ": " in English)."""
+
     def describe(data: dict[str, Any]) -> str:
         text = next((str(data[key]) for key in PROBLEM_TEXT if data.get(key)), "")
-        return f"{label}：{text}" if text else label
+        return f"{label}{separator}{text}" if text else label
 
     return describe
 
@@ -256,16 +258,8 @@ PROBLEM_LABELS_EN = {
 }
 
 
-def _problem_detail_en(label: str) -> Describe:
-    def describe(data: dict[str, Any]) -> str:
-        text = next((str(data[key]) for key in PROBLEM_TEXT if data.get(key)), "")
-        return f"{label}: {text}" if text else label
-
-    return describe
-
-
 for _name, _label in PROBLEM_LABELS_EN.items():
-    ENGLISH[_name] = (_label, _problem_detail_en(_label))
+    ENGLISH[_name] = (_label, _problem_detail(_label, ": "))
 ENGLISH["TicketCommented"] = (
     "Comment",
     lambda d: (

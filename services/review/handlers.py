@@ -5,7 +5,7 @@ guarded write. Timestamps that are stored use the real time; business dates (the
 was submitted, "today" for an expected upgrade date) use the business clock (shared.clock).
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,22 +124,27 @@ async def review_requirement(
     policy.authorize_review(by)
     deployment.check_reviewer(by)
     step = REVIEW_STEPS[type(command)]
-    ticket_id = command.ticket_id
-    case = await repository.get(ticket_id)
-    if case is None:
-        raise CaseNotFound(ticket_id)
-    task = case.current_task
-    if (
-        deployment.by_level
-        and by.covers(case.org_path)
-        and task is not None
-        and task.division_code == by.division_code
-        and not await repository.received(ticket_id, task.id)
-    ):
-        raise TaskNotReceived(ticket_id)
-    step(case, command, by=by, now=utcnow())
-    await repository.save(case, actor=by.actor(), correlation_id=correlation_id)
-    return view(case)
+
+    async def received_here(case: ReviewCase) -> None:
+        """The reviewer's own task, at a level deployment: only once it came from the level's topic."""
+        task = case.current_task
+        if (
+            deployment.by_level
+            and by.covers(case.org_path)
+            and task is not None
+            and task.division_code == by.division_code
+            and not await repository.received(case.ticket_id, task.id)
+        ):
+            raise TaskNotReceived(case.ticket_id)
+
+    return await _change(
+        command.ticket_id,
+        by,
+        repository,
+        correlation_id,
+        lambda case: step(case, command, by=by, now=utcnow()),
+        check=received_here,
+    )
 
 
 async def review_in_batch(
@@ -289,10 +294,15 @@ async def _change(
     repository: ReviewCaseRepository,
     correlation_id: str,
     step: Callable[[ReviewCase], None],
+    *,
+    check: Callable[[ReviewCase], Awaitable[None]] | None = None,
 ) -> dict[str, Any]:
+    """Read the case, `check` it may be changed here, take the step, save it with its events."""
     case = await repository.get(ticket_id)
     if case is None:
         raise CaseNotFound(ticket_id)
+    if check is not None:
+        await check(case)
     step(case)
     await repository.save(case, actor=by.actor(), correlation_id=correlation_id)
     return view(case)

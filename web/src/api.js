@@ -85,6 +85,9 @@ export const put = (service, path, body, options = {}) => call(service, path, { 
 export const patch = (service, path, body, options = {}) => call(service, path, { ...options, method: 'PATCH', body })
 export const del = (service, path, options = {}) => call(service, path, { ...options, method: 'DELETE' })
 
+// The vendors of the org directory (id and name), for showing a vendor by its name: [] when unreadable.
+export const listVendors = () => get('portal', '/api/orgs?kind=vendor', { quiet: true }).catch(() => [])
+
 // A file from a service, saved by the browser: under `name`, or (none given) under the name the server gives
 // in Content-Disposition (an attachment's id and real type, never the uploader's name).
 export async function saveFile(service, path, name = null) {

@@ -7,20 +7,22 @@ from urllib.parse import quote
 
 import httpx
 
+from services.portal.gateway import Instances
 from shared.errors import ServiceUnavailable
 
 
 class IntakeFiles:
     def __init__(self, urls: str, *, timeout: float = 10.0) -> None:
-        """`urls`: intake's base URL, or several separated by commas (one per instance)."""
-        self._urls = [url.strip().rstrip("/") for url in urls.split(",") if url.strip()]
+        """`urls`: intake's base URL, or several separated by commas (one per instance), taken in turn as the
+        gateway takes them."""
+        self._instances = Instances.of(urls)
         self._timeout = timeout
 
     async def own_file(self, ticket_id: str, attachment_id: str, authorization: str) -> dict[str, Any] | None:
         """The file's description when it is the caller's for this ticket, else None."""
         path = f"/api/tickets/{quote(ticket_id, safe='')}/attachments/{quote(attachment_id, safe='')}/mine"
         async with httpx.AsyncClient(timeout=self._timeout) as client:
-            for base in self._urls:
+            for base in self._instances.in_turn():
                 try:
                     answer = await client.get(base + path, headers={"authorization": authorization})
                 except httpx.TransportError:

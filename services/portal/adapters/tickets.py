@@ -229,8 +229,12 @@ def _ticket(row: Any) -> dict[str, Any]:
     return ticket
 
 
+ENGLISH_COLUMNS = ("label_en", "detail_en")
+
+
 def _timeline_line(row: Any, english: bool) -> dict[str, Any]:
-    line = {"_id": row["id"], **{key: row[key] for key in list(row.keys())[1:-2]}}
+    """A line in the reader's language: the English words where the line has them (older lines do not)."""
+    line = {"_id": row["id"], **{key: row[key] for key in row.keys() if key != "id" and key not in ENGLISH_COLUMNS}}
     if english:
         line["label"] = row["label_en"] or row["label"]
         line["detail"] = row["detail_en"] or row["detail"]
