@@ -1,9 +1,12 @@
 """Kafka wiring (FastStream + aiokafka).
 
 Producers: acks=all and idempotence on. Consumers: an explicit group id, reading from the earliest
-offset when the group is new, and an ack policy that commits only after the handler succeeded
-(FastStream's default acknowledges first and can lose messages). A handler that keeps failing sends
-the message to the dead-letter topic with its error, from where `python -m shared.deadletter` replays it.
+offset when the group is new, and offsets committed only for messages whose handler succeeded
+(FastStream's default acknowledges first and can lose messages). Those offsets are committed together, a
+moment after the first of them (`OffsetCommits`), not one round trip to Kafka per message: every handler
+is idempotent through the inbox, so what a crash leaves uncommitted comes again and is dropped there. A
+handler that keeps failing sends the message to the dead-letter topic with its error, from where
+`python -m shared.deadletter` replays it.
 
 Security: PLAINTEXT unless the settings ask for SASL (`kafka_security`); docker-compose gives every service
 its own SCRAM principal, and ACLs decide what it may read and write (docs/decisions/0007-kafka-sasl-acls.md).
@@ -16,8 +19,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import IllegalStateError, KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -177,14 +181,98 @@ def _new_topic(name: str, topics: Topics | None) -> NewTopic:
     return NewTopic(name, num_partitions=spec.partitions, replication_factor=1, topic_configs=dict(spec.configs))
 
 
+class OffsetCommits(ConsumerRebalanceListener):
+    """The offsets of one subscriber's handled messages, committed together.
+
+    A handled message's next offset is kept per partition and committed `interval` seconds after the first
+    one kept (or at once when `most` are waiting), so a busy consumer commits a few times a second instead of
+    after every message: a commit is a round trip to the group coordinator, and on a small machine it was
+    a tenth of a consumer's time. Only handled messages are counted, never the consumer's position (which
+    is past the message still being handled), so a crash loses nothing; what it leaves uncommitted is read
+    again and the inbox drops it. Offsets are committed before the partitions are given up in a rebalance
+    (this is the subscriber's rebalance listener), and only for partitions still assigned: a partition that
+    went elsewhere is committed by its new owner.
+    """
+
+    def __init__(self, interval: float = 0.2, most: int = 200) -> None:
+        self._interval, self._most = interval, most
+        self._consumer: AIOKafkaConsumer | None = None
+        self._pending: dict[TopicPartition, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task] = set()
+
+    def handled(self, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        self._consumer = message.consumer  # type: ignore[assignment]
+        self._pending[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
+        if len(self._pending) >= self._most or self._interval <= 0:
+            self._start_flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self._start_flush)
+
+    def _start_flush(self) -> None:
+        task = asyncio.create_task(self.flush())
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def flush(self) -> None:
+        """Commit what was handled and is not committed yet (the partitions this consumer still holds)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        consumer, pending, self._pending = self._consumer, self._pending, {}
+        if consumer is None or not pending:
+            return
+        held = consumer.assignment()
+        offsets = {partition: offset for partition, offset in pending.items() if partition in held}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (KafkaError, IllegalStateError) as error:
+            # The group moved on (a rebalance) or the broker is away: those messages come again, and the
+            # inbox drops them; never a reason to stop consuming.
+            log.warning("offsets not committed", error=repr(error), partitions=len(offsets))
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self.flush()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        pass
+
+
 class Consumers:
     """Registers idempotent, dead-lettering subscribers on one broker."""
 
-    def __init__(self, broker: KafkaBroker, inbox: Inbox, topics: Topics, attempts: int) -> None:
+    def __init__(
+        self, broker: KafkaBroker, inbox: Inbox, topics: Topics, attempts: int, commit_interval: float = 0.2
+    ) -> None:
         self._broker = broker
         self._inbox = inbox
         self._topics = topics
         self._attempts = attempts
+        self._commit_interval = commit_interval
+        self._commits: list[OffsetCommits] = []
+
+    def _offset_commits(self) -> OffsetCommits:
+        commits = OffsetCommits(self._commit_interval)
+        self._commits.append(commits)
+        return commits
+
+    async def flush(self) -> None:
+        """Commit every subscriber's handled messages now (before the broker stops)."""
+        await asyncio.gather(*(commits.flush() for commits in self._commits))
+
+    @staticmethod
+    async def _acknowledged(commits: OffsetCommits, message: KafkaMessage, work: Awaitable[None]) -> None:
+        """Run the handling of `message`; counted for the next commit when it succeeds, and read again (the
+        consumer rewinds to it) when it raises, as FastStream's NACK_ON_ERROR does."""
+        try:
+            await work
+        except BaseException:
+            await message.nack()
+            raise
+        commits.handled(message)
 
     def subscribe(
         self,
@@ -197,16 +285,18 @@ class Consumers:
         """Route each event type to its handler; other types on these topics, and events `wants` declines,
         are acknowledged and skipped. With `pattern` (a regular expression) instead of topics, every topic
         matching it is read, those created later too (shared.topics: a vendor's)."""
+        commits = self._offset_commits()
 
         @self._broker.subscriber(
             *topics,
             pattern=pattern,
             group_id=group,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
+            listener=commits,
         )
         async def consume(body: Any, message: KafkaMessage) -> None:
-            await self._handle(group, handlers, body, message, wants)
+            await self._acknowledged(commits, message, self._handle(group, handlers, body, message, wants))
 
     def subscribe_outside(self, pattern: str, *, group: str, handler: OutsideHandler) -> None:
         """A topic written by someone outside fiscaldesk (a vendor's own progress topic): `handler` gets every
@@ -218,26 +308,31 @@ class Consumers:
 
         The inbox key is the topic with the message's own id (its offset when it has none), so what one
         writer sends can never pass for something another writer sent, and a resent id is dropped."""
+        commits = self._offset_commits()
 
         @self._broker.subscriber(
             pattern=pattern,
             group_id=group,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             decoder=_whatever_came,
+            listener=commits,
         )
         async def consume(body: Any, message: KafkaMessage) -> None:
-            raw = message.raw_message
-            record = Record(raw.topic, raw.partition, raw.offset, raw.key.decode(errors="replace") if raw.key else None)
-            said = body if isinstance(body, dict) else {}
-            own_id = said.get("id")
-            if isinstance(own_id, str) and 0 < len(own_id) <= 64:
-                inbox_id = f"{record.topic}/{own_id}"
-            else:
-                inbox_id = f"{record.topic}@{record.partition}:{record.offset}"
-            # A label of the writer's choosing would grow the metrics without bound: known types only.
-            kind = said.get("type") if said.get("type") in EVENT_TYPES else "other"
-            await self._process(group, kind, inbox_id, lambda: handler(body, record), message)
+            await self._acknowledged(commits, message, self._outside(group, handler, body, message))
+
+    async def _outside(self, group: str, handler: OutsideHandler, body: Any, message: KafkaMessage) -> None:
+        raw = message.raw_message
+        record = Record(raw.topic, raw.partition, raw.offset, raw.key.decode(errors="replace") if raw.key else None)
+        said = body if isinstance(body, dict) else {}
+        own_id = said.get("id")
+        if isinstance(own_id, str) and 0 < len(own_id) <= 64:
+            inbox_id = f"{record.topic}/{own_id}"
+        else:
+            inbox_id = f"{record.topic}@{record.partition}:{record.offset}"
+        # A label of the writer's choosing would grow the metrics without bound: known types only.
+        kind = said.get("type") if said.get("type") in EVENT_TYPES else "other"
+        await self._process(group, kind, inbox_id, lambda: handler(body, record), message)
 
     async def _handle(
         self, group: str, handlers: dict[str, Handler], body: Any, message: KafkaMessage, wants: Wants | None = None

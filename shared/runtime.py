@@ -55,7 +55,9 @@ class Runtime:
             security=self.kafka_security,
             topic_discovery_seconds=settings.topic_discovery_seconds,
         )
-        self.consumers = Consumers(self.broker, Inbox(self.database), self.topics, settings.consumer_attempts)
+        self.consumers = Consumers(
+            self.broker, Inbox(self.database), self.topics, settings.consumer_attempts, settings.consumer_commit_seconds
+        )
         # `outbox.add(conn, events, ...)` inside a change's transaction; the writer only shapes the rows.
         self.outbox_writer = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")
         self.outbox = Outbox(self.outbox_writer)
@@ -137,6 +139,7 @@ class Runtime:
             await task.stop()
         await self.relay.stop()
         await self.session_follower.stop()
+        await self.consumers.flush()
         await self.broker.stop()
         await self.database.close()
 

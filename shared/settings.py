@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     review_working_days: int = Field(3, ge=1, le=60)
     relay_interval_seconds: float = 0.5
     consumer_attempts: int = 3
+    # Handled messages' offsets are committed together this long after the first (shared.bus.OffsetCommits).
+    consumer_commit_seconds: float = 0.2
     max_body_bytes: int = 2 * 1024 * 1024
     # Routes ending in /attachments or /import take files up to this size (plus multipart overhead).
     max_upload_bytes: int = 10 * 1024 * 1024
