@@ -18,7 +18,7 @@ from shared.outbox import INSERT_OUTBOX
 
 DELIVERY_COLUMNS = (
     "id", "event_id", "recipient", "channel", "message_key", "ticket_id", "state", "attempts", "created_at",
-    "next_attempt_at", "reason", "scheme_version",
+    "next_attempt_at", "reason", "scheme_version", "sent_at",
 )  # fmt: skip
 # What a finished attempt may set besides its state (the worker's keyword arguments to `finish`).
 OUTCOME_COLUMNS = {"next_attempt_at", "last_error", "reason", "sent_at"}
@@ -344,14 +344,14 @@ class DeliveryQueue:
             WITH added AS (
                 INSERT INTO deliveries (
                     id, event_id, recipient, channel, message_key, ticket_id, state, attempts, created_at,
-                    next_attempt_at, reason, scheme_version, doc
+                    next_attempt_at, reason, scheme_version, sent_at, doc
                 )
                 SELECT id, event_id, recipient, channel, message_key, ticket_id, state, attempts, created_at,
-                       next_attempt_at, reason, scheme_version, doc
+                       next_attempt_at, reason, scheme_version, sent_at, doc
                 FROM jsonb_to_recordset($1::jsonb) AS planned(
                     id text, event_id text, recipient text, channel text, message_key text, ticket_id text,
                     state text, attempts integer, created_at timestamptz, next_attempt_at timestamptz,
-                    reason text, scheme_version integer, doc jsonb
+                    reason text, scheme_version integer, sent_at timestamptz, doc jsonb
                 )
                 ON CONFLICT DO NOTHING
                 RETURNING 1

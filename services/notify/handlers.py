@@ -6,6 +6,8 @@ from datetime import datetime
 
 from services.notify.adapters import AnnouncementRepository, DeliveryQueue, NotificationRepository
 from services.notify.announcements import ANNOUNCED, announcement_for
+from services.notify.channels.base import Delivery
+from services.notify.channels.inbox import InboxChannel
 from services.notify.config_store import PreferenceStore, RobotStore, SchemeStore
 from services.notify.domain import ALL_GROUPS, Channels, Message, Recipient, addressed_to, messages_for, plan_deliveries
 from services.notify.scheme import INBOX, Rule, rule_errors
@@ -14,7 +16,7 @@ from services.notify.seed import seed
 from shared.auth import SYSADMIN, Principal
 from shared.db import Database
 from shared.errors import InvalidInput, NotFound
-from shared.events import Envelope, utcnow
+from shared.events import SYSTEM, Envelope, NotificationDelivered, utcnow
 from shared.logs import get_logger
 from shared.outbox import Outbox
 
@@ -54,12 +56,51 @@ async def when_procedure_event_notify(envelope: Envelope, *, notify: Notify) -> 
         orgs = sorted({m.recipient.org_id for m in messages if m.recipient.org_id and m.recipient != ALL_GROUPS})
         robots = await notify.robots.routing(orgs, every_group=any(m.recipient == ALL_GROUPS for m in messages))
         channels = Channels(notify.enabled, robots, await notify.preferences.for_users(users), version)
-        if await notify.queue.add_all(plan_deliveries(messages, channels, now)):
+        planned = plan_deliveries(messages, channels, now)
+        at_once = _sent_at_once(planned, now) if notify.outbox is not None else []
+        await notify.queue.add_all(planned)
+        if at_once:
+            await _deliver_to_inboxes(at_once, envelope, notify)
+        if any(doc["state"] == "pending" for doc in planned):
             notify.wake()
         if envelope.subject and is_a_step(envelope.type):
             await notify.inbox.ticket_moved_on(envelope.subject, envelope.data.get("title"), now)
     if announcement := announcement_for(envelope, now):
         await notify.announcements.add(announcement)
+
+
+def _sent_at_once(planned: list[dict], now: datetime) -> list[dict]:
+    """The in-app deliveries among `planned`, marked sent: the inbox is a table of this service's own
+    database, so there is no platform to wait for, retry or rate-limit, and nothing a worker adds."""
+    at_once = [doc for doc in planned if doc["channel"] == INBOX and doc["state"] == "pending"]
+    for doc in at_once:
+        doc.update(state="sent", attempts=1, next_attempt_at=None, sent_at=now)
+    return at_once
+
+
+async def _deliver_to_inboxes(deliveries: list[dict], envelope: Envelope, notify: Notify) -> None:
+    """Write the in-app notifications, and their NotificationDelivered events, in the transaction that
+    handles the event (the consumer's inbox transaction): the notification is there exactly when the event
+    counts as handled, one Kafka hop after the step, instead of after a worker's claim and outcome (three
+    more transactions). Redelivery adds nothing: the inbox drops the event, and a notification's id is its
+    delivery's. Other channels still go through the delivery queue's workers."""
+    assert notify.db is not None and notify.outbox is not None
+    channel = InboxChannel(notify.inbox)
+    for doc in deliveries:
+        await channel.send(Delivery.from_doc(doc))
+    events = [
+        NotificationDelivered(
+            notification_id=doc["_id"],
+            ticket_id=doc.get("ticket_id") or "",
+            channel=INBOX,
+            recipient=doc["recipient"],
+            title=doc["title"],
+        )
+        for doc in deliveries
+    ]
+    async with notify.db.transaction() as conn:
+        correlation_id = deliveries[0].get("correlation_id")
+        await notify.outbox.add(conn, events, actor=SYSTEM, correlation_id=correlation_id, causation=envelope)
 
 
 def is_a_step(event_type: str) -> bool:
