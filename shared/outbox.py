@@ -87,8 +87,31 @@ class Outbox:
             await conn.executemany(INSERT_OUTBOX, rows)
         return len(rows)
 
+    def entries(
+        self,
+        events: Iterable[Event],
+        *,
+        actor: Actor,
+        correlation_id: str | None = None,
+        causation: Envelope | None = None,
+    ) -> list[dict[str, Any]]:
+        """The events' rows for a statement that writes them itself (`inserting_rows`), in order."""
+        return self._writer.entries(events, actor=actor, correlation_id=correlation_id, causation=causation)
+
 
 INSERT_OUTBOX = "INSERT INTO outbox (event_id, topic, key, envelope) VALUES ($1, $2, $3, $4)"
+
+
+def inserting_rows(entries_arg: str, *, when: str = "true") -> str:
+    """An INSERT of outbox rows given as one jsonb array argument (`entries_arg`, e.g. "$9", of
+    `Outbox.entries`), in their order, only `when` a condition holds: the tail of a data-modifying CTE, so a
+    new row and its events are one statement, one round trip, instead of BEGIN, two INSERTs and COMMIT. Its
+    own statement is its transaction; the outbox trigger wakes the relay on its commit as on any other."""
+    return (
+        "INSERT INTO outbox (event_id, topic, key, envelope)"
+        " SELECT e.entry->>'id', e.entry->>'topic', e.entry->>'key', e.entry->'envelope'"
+        f" FROM jsonb_array_elements({entries_arg}::jsonb) WITH ORDINALITY AS e(entry, n) WHERE {when} ORDER BY e.n"
+    )
 
 
 class OutboxRelay:

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     review_working_days: int = Field(3, ge=1, le=60)
     relay_interval_seconds: float = 0.5
     consumer_attempts: int = 3
+    # How long intake keeps the calendar corrections and extra windows it checks each submission against.
+    window_cache_seconds: float = Field(1.0, ge=0, le=60)
     # Handled messages' offsets are committed together this long after the first (shared.bus.OffsetCommits).
     consumer_commit_seconds: float = 0.2
     max_body_bytes: int = 2 * 1024 * 1024

@@ -6,6 +6,7 @@ Rows keep the columns lists filter and sort on; the rest of a ticket is in its J
 the documents the API has always answered (`_id`, `submitter`, `org`, …).
 """
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from shared.auth import Principal
 from shared.db import Database, affected
 from shared.errors import DomainError
 from shared.events import Actor, Envelope, Event
-from shared.outbox import Outbox
+from shared.outbox import Outbox, inserting_rows
 
 FORM_FIELDS = (
     "category",
@@ -82,23 +83,26 @@ class RequirementRepository:
         self, requirement: Requirement, *, actor: Actor, correlation_id: str, import_key: str | None = None
     ) -> bool:
         """Insert a new requirement; False when its id or its spreadsheet import key already exists."""
-        async with self._db.transaction() as conn:
-            inserted = await conn.fetchval(
-                "INSERT INTO requirements (id, status, submitter_id, org_path, submitted_at, updated_at,"
-                " import_key, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
-                " ON CONFLICT DO NOTHING RETURNING true",
-                requirement.id,
-                requirement.status.value,
-                requirement.submitter.user_id,
-                requirement.submitter.org_path,
-                requirement.created_at,
-                self._updated_at(requirement),
-                import_key,
-                self._doc(requirement),
-            )
-            if not inserted:
-                return False
-            await self._outbox.add(conn, requirement.events, actor=actor, correlation_id=correlation_id)
+        entries = self._outbox.entries(requirement.events, actor=actor, correlation_id=correlation_id)
+        inserted = await self._db.fetchval(
+            "WITH added AS ("
+            " INSERT INTO requirements (id, status, submitter_id, org_path, submitted_at, updated_at,"
+            " import_key, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
+            " ON CONFLICT DO NOTHING RETURNING true"
+            f"), events AS ({inserting_rows('$9', when='EXISTS (SELECT FROM added)')})"
+            " SELECT EXISTS (SELECT FROM added)",
+            requirement.id,
+            requirement.status.value,
+            requirement.submitter.user_id,
+            requirement.submitter.org_path,
+            requirement.created_at,
+            self._updated_at(requirement),
+            import_key,
+            self._doc(requirement),
+            entries,
+        )
+        if not inserted:
+            return False
         requirement.version = 1
         requirement.events.clear()
         return True
@@ -239,15 +243,39 @@ def _requirement_doc(row: asyncpg.Record) -> dict[str, Any]:
 
 
 class CalendarStore:
-    """The region's corrections of the official calendar and the extra windows it opened (第五条)."""
+    """The region's corrections of the official calendar and the extra windows it opened (第五条).
 
-    def __init__(self, db: Database, outbox: Outbox) -> None:
+    Every submission checks the window, so with `cache_seconds` the two reads are kept that long: a change
+    made through this store is seen at once (it empties the cache), one made through another instance
+    within `cache_seconds` (FD_WINDOW_CACHE_SECONDS, 1 s by default; 0 reads every time). The region opens
+    and corrects days ahead of time, so a second is far below what the procedure can notice."""
+
+    def __init__(self, db: Database, outbox: Outbox, *, cache_seconds: float = 0.0) -> None:
         self._db = db
         self._outbox = outbox
+        self._cache_seconds = cache_seconds
+        self._overrides: dict[date, tuple[float, list[dict[str, Any]]]] = {}
+        self._windows: tuple[float, datetime, list[dict[str, Any]]] | None = None
+
+    def _fresh(self, read_at: float) -> bool:
+        return time.monotonic() - read_at < self._cache_seconds
+
+    def _forget(self) -> None:
+        self._overrides, self._windows = {}, None
 
     async def overrides(self, since: date) -> list[dict[str, Any]]:
         """Corrections in force from `since` on (a withdrawn one keeps its row with is_workday NULL, for the
         record, and is not listed)."""
+        kept = self._overrides.get(since)
+        if kept and self._fresh(kept[0]):
+            return kept[1]
+        read_at = time.monotonic()
+        listed = await self._read_overrides(since)
+        if self._cache_seconds > 0:
+            self._overrides = {since: (read_at, listed)}
+        return listed
+
+    async def _read_overrides(self, since: date) -> list[dict[str, Any]]:
         rows = await self._db.fetch(
             "SELECT day, is_workday, note, by, at FROM calendar_overrides"
             " WHERE is_workday IS NOT NULL AND day >= $1 ORDER BY day",
@@ -271,9 +299,20 @@ class CalendarStore:
                 state["at"],
             )
             await self._outbox.add(conn, events, actor=actor, correlation_id=correlation_id)
+        self._forget()
 
     async def extra_windows(self, open_after: datetime) -> list[dict[str, Any]]:
         """The extra windows not closed at `open_after` (open now or still to come), by opening time."""
+        kept = self._windows
+        if kept and self._fresh(kept[0]) and kept[1] <= open_after:
+            return [window for window in kept[2] if window["closes_at"] > open_after]
+        read_at = time.monotonic()
+        listed = await self._read_windows(open_after)
+        if self._cache_seconds > 0:
+            self._windows = (read_at, open_after, listed)
+        return listed
+
+    async def _read_windows(self, open_after: datetime) -> list[dict[str, Any]]:
         rows = await self._db.fetch(
             "SELECT id, opens_at, closes_at, reason, by FROM submission_windows WHERE closes_at > $1 ORDER BY opens_at",
             open_after,
@@ -291,6 +330,7 @@ class CalendarStore:
                 window["by"],
             )
             await self._outbox.add(conn, events, actor=actor, correlation_id=correlation_id)
+        self._forget()
 
 
 async def _within_daily_quota(conn: Any, uploader: str, size: int, daily_bytes: int) -> bool:
@@ -440,18 +480,20 @@ class ProblemRepository:
             "org": {"id": reporter.org_id, "name": reporter.org_name, "kind": reporter.org_kind},
             "caller": problem.caller.model_dump() if problem.caller else None,
         }
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO problems (id, category, org_path, recorded_by, reported_at, doc, version)"
-                " VALUES ($1, $2, $3, $4, $5, $6, 1)",
-                problem.id,
-                form.category,
-                reporter.org_path,
-                problem.recorded_by,
-                problem.reported_at,
-                doc,
-            )
-            await self._outbox.add(conn, problem.events, actor=actor, correlation_id=correlation_id)
+        entries = self._outbox.entries(problem.events, actor=actor, correlation_id=correlation_id)
+        await self._db.execute(
+            "WITH added AS ("
+            " INSERT INTO problems (id, category, org_path, recorded_by, reported_at, doc, version)"
+            " VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING true"
+            f") {inserting_rows('$7', when='EXISTS (SELECT FROM added)')}",
+            problem.id,
+            form.category,
+            reporter.org_path,
+            problem.recorded_by,
+            problem.reported_at,
+            doc,
+            entries,
+        )
         problem.events.clear()
 
     async def read(self, problem_id: str) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ def create_service(settings: Settings | None = None) -> FastAPI:
     outbox = runtime.outbox
     intake = Intake(
         requirements=RequirementRepository(db, outbox),
-        calendar=CalendarStore(db, outbox),
+        calendar=CalendarStore(db, outbox, cache_seconds=runtime.settings.window_cache_seconds),
         clock=runtime.clock,
         limiter=RateLimiter(db),
         submission_limit=Limit("submit", runtime.settings.submissions_per_minute, 60),

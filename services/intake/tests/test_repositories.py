@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.adapters import ConcurrentChange
+from services.intake.adapters import CalendarStore, ConcurrentChange
 from services.intake.domain import (
     Channel,
     RequirementCategory,
@@ -20,6 +20,8 @@ from services.intake.domain import (
 from services.intake.tests.conftest import Stores, intake_stores
 from shared.db import Database
 from shared.events import SYSTEM, CalendarDayCorrected, OrganisationChanged, SubmissionWindowOpened
+from shared.outbox import Outbox, OutboxWriter
+from shared.topics import Topics
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 OPEN = WindowCheck(open=True, next_opening=NOW.date())
@@ -235,3 +237,29 @@ async def test_calendar_corrections_and_extra_windows_commit_with_their_events(
     assert [w["_id"] for w in await calendar.extra_windows(NOW + timedelta(days=1))] == ["WIN-1"]
     assert await calendar.extra_windows(closes) == []
     assert await outbox_types(db, "WIN-1") == ["SubmissionWindowOpened"]
+
+
+async def test_the_window_reads_kept_for_a_moment_see_this_instances_changes_at_once_and_others_soon(
+    two_instances: tuple[Stores, Stores],
+) -> None:
+    """Every submission checks the window (第五条): its two reads are kept for FD_WINDOW_CACHE_SECONDS."""
+    outbox = Outbox(OutboxWriter(Topics("test"), source="/fiscaldesk/intake"))
+    first = CalendarStore(two_instances[0].db, outbox, cache_seconds=0.5)
+    second = CalendarStore(two_instances[1].db, outbox, cache_seconds=0.5)
+    at = NOW + timedelta(days=30)
+    assert [w["_id"] for w in await second.extra_windows(at)] == []  # kept by the second instance now
+
+    closes = at + timedelta(days=1)
+    window = {"_id": "WIN-CACHE", "opens_at": at, "closes_at": closes, "reason": "补充征集", "by": "u-itd"}
+    event = SubmissionWindowOpened(
+        window_id="WIN-CACHE", opens_at=at.isoformat(), closes_at=closes.isoformat(), reason="补充征集"
+    )
+    await first.add_window(window, [event], SYSTEM, "c-9")
+    assert [w["_id"] for w in await first.extra_windows(at)] == ["WIN-CACHE"], "its own change, at once"
+
+    deadline = asyncio.get_running_loop().time() + 5
+    while [w["_id"] for w in await second.extra_windows(at)] != ["WIN-CACHE"]:
+        assert asyncio.get_running_loop().time() < deadline, "another instance's change within the cache time"
+        await asyncio.sleep(0.05)
+    # A kept list still answers for a later moment: a window that has closed since is not open any more.
+    assert await second.extra_windows(closes) == []
