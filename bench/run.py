@@ -220,7 +220,7 @@ def progress(label: str, done: int, total: int, started: float, extra: str = "")
     filled = int(width * done / total) if total else width
     bar = "#" * filled + "." * (width - filled)
     line = f"\r  {label:<28}[{bar}] {done:>9,}/{total:,}  {time.monotonic() - started:6.1f} s  {extra}"
-    sys.stdout.write(line.rstrip() + "\033[K")
+    sys.stdout.write(line.rstrip().ljust(160))  # longer than the line before: nothing of it is left
     sys.stdout.flush()
     if done >= total:
         sys.stdout.write("\n")
