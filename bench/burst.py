@@ -435,6 +435,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
     burst = Burst(total=args.submissions)
     samples: list[Sample] = []
     stop_sampling, stop_progress = asyncio.Event(), asyncio.Event()
+    background: list[asyncio.Task] = []  # the sampler and the progress line, cancelled if the run fails
     http = httpx.AsyncClient(
         base_url=services["portal"].url, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)
     )
@@ -444,6 +445,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
             burst.started = time.time()
             sampler = asyncio.create_task(sample_until(lag, dbs, burst, args.sample_interval, stop_sampling, samples))
             shown = asyncio.create_task(show_progress(burst, stop_progress))
+            background += [sampler, shown]
             await submit_all(http, accounts, burst, args.concurrency)
             stop_progress.set()
             await shown
@@ -462,6 +464,9 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
         tasks = queue.json() if queue.status_code == 200 else []
         seen = sum(1 for task in tasks if task.get("_id") in burst.accepted)  # a case's id is its ticket's
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await http.aclose()
         await dbs.close()
     burst_seconds = last_accept - burst.started
@@ -550,8 +555,9 @@ def print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
           f" {_s(drain_['inboxes_s_after_last_accept'])} after the last accept")  # fmt: skip
     print(f"  pipeline empty          {_s(drain_['pipeline_empty_s_after_last_accept'])} after the last accept")
     check = report["reviewer_api_check"]
-    print(f"  reviewer '{check['user']}' sees     {check['seen_in_first_500']} of {check['accepted_in_county']}"
-          f" (first 500) through GET /gw/review/api/review-tasks: {'ok' if check['ok'] else 'NOT OK'}")  # fmt: skip
+    who = f"reviewer '{check['user']}' sees"
+    print(f"  {who:<24}{check['seen_in_first_500']} of {check['accepted_in_county']} (first 500) through"
+          f" GET /gw/review/api/review-tasks: {'ok' if check['ok'] else 'NOT OK'}")  # fmt: skip
     print(f"\n  {'consumer group':<34}{'max lag':>9}{'at s':>8}{'back to 0 at s':>16}{'after last accept':>19}")
     for group, figures in report["consumer_groups"].items():
         print(f"  {group:<34}{figures['max_lag']:>9,}{figures['max_at_s']:>8}{_s(figures['back_to_0_at_s']):>16}"
