@@ -126,6 +126,7 @@ def parse_args() -> argparse.Namespace:
 
 @dataclass(frozen=True)
 class Account:
+    user_id: str
     username: str
     county: str
     headers: dict[str, str]
@@ -175,7 +176,7 @@ def mint(keys: KeySet, row: asyncpg.Record) -> Account:
     """An access token for a user row, signed as the portal's sign-in signs it."""
     user = {**dict(row), "org": json.loads(row["org"]) if isinstance(row["org"], str) else row["org"]}
     token = issue_access_token(keys, member_principal(user), TOKEN_MINUTES)
-    return Account(row["username"], user["org_path"][2], {"authorization": f"Bearer {token}"})
+    return Account(row["id"], row["username"], user["org_path"][2], {"authorization": f"Bearer {token}"})
 
 
 async def reviewer_account(stack: Stack) -> Account:
@@ -233,8 +234,9 @@ async def submit_all(http: httpx.AsyncClient, accounts: list[Account], burst: Bu
             try:
                 response = await http.post(SUBMIT_PATH, json=requirement(n), headers=account.headers)
             except httpx.HTTPError as error:
+                # How long it took tells a stale kept-alive connection (at once) from a timeout (60 s).
                 burst.transport_errors += 1
-                burst.examples.setdefault("no answer", repr(error))
+                burst.examples.setdefault("no answer", f"{error!r} after {time.perf_counter() - sent:.3f} s")
                 continue
             finally:
                 burst.last_answer = time.time()
@@ -320,6 +322,7 @@ def group_lags(samples: list[Sample], last_accept_at: float) -> dict[str, dict[s
     return result
 
 
+STORED = "SELECT count(*) FROM requirements WHERE submitter_id = ANY($1::text[]) AND status = 'submitted'"
 OPEN_CASES = "SELECT id, current_level, current_division FROM review_cases WHERE id = ANY($1::text[])"
 INBOXES = (
     "SELECT recipient, count(DISTINCT ticket_id) AS tickets FROM notifications"
@@ -383,11 +386,19 @@ async def drain(dbs: Databases, burst: Burst, interval: float, timeout: float) -
 
 
 async def wait_until_empty(samples: list[Sample], deadline: float, interval: float) -> bool:
-    """Until the sampler has seen every group at lag 0 and every outbox empty (after the drain)."""
-    seen = len(samples)
+    """Until the sampler has seen every group at lag 0 and every outbox empty (after the drain), with a
+    progress line of what is left (events not yet consumed, summed over the groups, and not yet relayed)."""
+    seen, started = len(samples), time.monotonic()
+    first = None
     while time.monotonic() < deadline:
-        if len(samples) > seen and samples[-1].empty:
-            return True
+        latest = samples[-1] if samples else None
+        if latest is not None:
+            left = sum(latest.lag.values()) + sum(latest.outbox.values())
+            first = first or max(left, 1)
+            behind = ", ".join(f"{group} {lag:,}" for group, lag in sorted(latest.lag.items()) if lag)
+            progress("pipeline: events left", first - min(left, first), first, started, behind)
+            if len(samples) > seen and latest.empty:
+                return True
         await asyncio.sleep(interval)
     return False
 
@@ -459,6 +470,8 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
             stop_sampling.set()
             await sampler
             cpu_after, own_after, machine_after = cpu_seconds(services), own_cpu(), machine_cpu()
+        # Whether a request that got no answer was stored all the same (a client would submit it again).
+        stored = await (await dbs.pool("intake")).fetchval(STORED, [a.user_id for a in accounts])
         queue = await http.get("/gw/review/api/review-tasks", params={"limit": 500}, headers=reviewer.headers)
         own_county = sum(1 for county in burst.accepted.values() if county == REVIEWER[1])
         tasks = queue.json() if queue.status_code == 200 else []
@@ -482,6 +495,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
             "other_4xx": other_4xx,
             "5xx": server,
             "no_answer": burst.transport_errors,
+            "stored_by_intake": stored,
             "examples": burst.examples,
         },
         "burst_seconds": round(burst_seconds, 1),
@@ -541,6 +555,7 @@ def print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
     other, server = sum(answers["other_4xx"].values()), sum(answers["5xx"].values())
     print(f"  answers                 201 {answers['201']:,}  429 {answers['429']:,}  other 4xx {other:,}"
           f"  5xx {server:,}  no answer {answers['no_answer']:,}")  # fmt: skip
+    print(f"  stored by intake        {answers['stored_by_intake']:,} submitted requirements of the burst's accounts")
     for kind, text in answers["examples"].items():
         print(f"    first {kind}: {text[:160]}")
     limit = report["per_user_limit"]
