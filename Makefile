@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 WEB_STAMP := web/dist/.built
 WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.js web/package-lock.json
 
-.PHONY: run test install web browser infra stop status lint format bench bench-million clean
+.PHONY: run test install web browser infra stop status lint format bench bench-million bench-burst clean
 
 ## run: install what is missing, start Kafka, PostgreSQL, every service, demo data and the web UI; Ctrl-C stops all
 run: install web
@@ -65,3 +65,8 @@ clean: stop
 ## bench-million: a million tickets seeded in every service, then the day's reads timed through the gateway
 bench-million: install
 	$(PY) -m bench.million $(BENCH_ARGS)
+
+## bench-burst: the submission window's first minutes: 100,000 submissions from 5,000 accounts, followed into
+##              the county review queues, with every consumer group's lag sampled
+bench-burst: install
+	$(PY) -m bench.burst $(BENCH_ARGS)

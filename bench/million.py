@@ -33,17 +33,15 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
 from bench.measure import percentile
-from bench.run import RESULTS, bench_stack, machine
+from bench.run import RESULTS, bench_stack, machine, memory, progress
 from infra.launcher import ROOT, ServiceProcess, Stack
 from services.portal.passwords import DEMO_PASSWORD
 from shared.orgtree import divisions
@@ -61,16 +59,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per read")
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's folder (data and logs)")
     return parser.parse_args()
-
-
-def progress(label: str, done: int, total: int, started: float) -> None:
-    width = 30
-    filled = int(width * done / total) if total else width
-    bar = "#" * filled + "." * (width - filled)
-    sys.stdout.write(f"\r  {label:<28}[{bar}] {done:>9,}/{total:,}  {time.monotonic() - started:6.1f} s")
-    sys.stdout.flush()
-    if done >= total:
-        sys.stdout.write("\n")
 
 
 # --- the procedure once, for real: the templates -------------------------------------------------------------
@@ -314,16 +302,6 @@ async def database_floor(stack: Stack, ticket_id: str, count: int) -> dict:
     result = {"read": "baseline: asyncpg lookup by id", "requests": count, **percentiles(samples)}
     print(f"  {result['read']:<34}{result['p50_ms']:>9}{result['p95_ms']:>9}{result['p99_ms']:>9}")
     return result
-
-
-def memory(services: dict[str, ServiceProcess]) -> dict[str, int]:
-    """Each service's resident memory in MB."""
-    found = {}
-    for name, process in services.items():
-        status = Path(f"/proc/{process.process.pid}/status").read_text() if process.process else ""
-        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
-        found[name] = kb // 1024
-    return found
 
 
 async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argparse.Namespace) -> dict:

@@ -16,7 +16,9 @@ import logging
 import os
 import platform
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -188,6 +190,40 @@ def machine() -> dict[str, Any]:
         # Other work on the machine moves every figure: recorded so a reader can discount a noisy run.
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+def memory(services: dict[str, ServiceProcess]) -> dict[str, int]:
+    """Each service's resident memory in MB."""
+    found = {}
+    for name, process in services.items():
+        status = Path(f"/proc/{process.process.pid}/status").read_text() if process.process else ""
+        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        found[name] = kb // 1024
+    return found
+
+
+def cpu_seconds(services: dict[str, ServiceProcess]) -> dict[str, float]:
+    """CPU time (user + system) each service process has used since it started, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for name, process in services.items():
+        stat = Path(f"/proc/{process.process.pid}/stat").read_text() if process.process else ""
+        # Fields after the command name (which may hold spaces, hence the last ")"): utime is the 12th, stime the 13th.
+        fields = stat.rpartition(")")[2].split()
+        found[name] = round((int(fields[11]) + int(fields[12])) / tick, 1) if len(fields) > 12 else 0.0
+    return found
+
+
+def progress(label: str, done: int, total: int, started: float, extra: str = "") -> None:
+    """One line, rewritten in place: a bar, `done`/`total`, the seconds since `started` (monotonic), `extra`."""
+    width = 30
+    filled = int(width * done / total) if total else width
+    bar = "#" * filled + "." * (width - filled)
+    line = f"\r  {label:<28}[{bar}] {done:>9,}/{total:,}  {time.monotonic() - started:6.1f} s  {extra}"
+    sys.stdout.write(line.rstrip().ljust(160))  # longer than the line before: nothing of it is left
+    sys.stdout.flush()
+    if done >= total:
+        sys.stdout.write("\n")
 
 
 def write_json(started: datetime, machine_at_start: dict[str, Any], args: argparse.Namespace, report: dict) -> Path:
