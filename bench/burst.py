@@ -447,8 +447,13 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
     samples: list[Sample] = []
     stop_sampling, stop_progress = asyncio.Event(), asyncio.Event()
     background: list[asyncio.Task] = []  # the sampler and the progress line, cancelled if the run fails
+    # Idle connections are dropped after 2 s, before uvicorn closes them (its keep-alive is 5 s): reusing a
+    # connection the server is closing at that moment fails the request with no answer (as the portal's
+    # gateway does towards the services).
     http = httpx.AsyncClient(
-        base_url=services["portal"].url, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)
+        base_url=services["portal"].url,
+        timeout=60,
+        limits=httpx.Limits(max_connections=args.concurrency, keepalive_expiry=2.0),
     )
     try:
         async with KafkaLag(stack.kafka_bootstrap, stack.topic_prefix) as lag:
