@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from services.review.problems import knowledge, ledger
 from services.review.problems.domain import Step
-from services.review.problems.figures import sla_figures
+from services.review.problems.figures import open_counts, sla_figures
 from services.review.problems.handlers import (
     ProblemDesk,
     read_case,
@@ -189,6 +189,11 @@ def build_router(desk: ProblemDesk) -> APIRouter:
     async def figures(user: CurrentUser, month: Annotated[str, Query(max_length=7)], org: Org = None) -> dict:
         """2-hour response rate, same-day response and resolution rates (第十一条四) for a month and org."""
         return await sla_figures(month, org, reader=user, desk=desk)
+
+    @router.get("/problems-sla/open", tags=["ledger"])
+    async def open_problems(user: CurrentUser) -> dict:
+        """The SLA board's cards: the open problems in your area (`open`, the list's total) and `by_state`."""
+        return await open_counts(reader=user, desk=desk)
 
     return router
 
