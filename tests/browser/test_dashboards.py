@@ -181,6 +181,11 @@ def test_sla_board_lists_a_just_reported_problem_with_its_due_time(ui, api: Api)
     open_cases = api.get("review", "/api/problem-ledger", as_user="duty", params={"status": "open", "limit": 500})
     assert ticket_id in {c["_id"] for c in open_cases.json()}
     expect(page.locator("[data-test=sla-open]")).not_to_have_text("0")
+    # The cards count every open case of the area (review's counters), not the rows of the page shown.
+    counted = api.get("review", "/api/problems-sla/open", as_user="duty").json()
+    assert counted["open"] >= 1 and set(counted["by_state"]) == {"on_track", "warning", "paused", "breached"}
+    expect(page.locator("[data-test=sla-open]")).to_have_text(str(counted["open"]))
+    expect(page.locator("[data-test=sla-board] tbody tr")).to_have_count(min(counted["open"], 50))
     expect(page.locator("[data-test=gauge-two-hour] canvas")).to_be_visible()
     duty.screenshot("sla-board")
 

@@ -32,6 +32,23 @@ FAQ_MAX_KEYWORDS = 10
 CASE_COLUMNS = "id, doc, sla_next_check_at, created_at, written_at, version"
 FAQ_COLUMNS = "id, doc, version"
 FAQ_TEXT = "(question || ' ' || answer || ' ' || module)"
+# What the SLA figures are worked out from (services/review/problems/figures.py), one column each.
+SLA_COUNTERS = (
+    "reported",
+    "response_met",
+    "response_decided",
+    "resolution_met",
+    "resolution_decided",
+    "responded_same_day",
+    "responded_same_day_decided",
+    "resolved_same_day",
+    "resolved_same_day_decided",
+    "rated",
+    "score_sum",
+    "satisfied",
+)
+# The states an open case's clocks can be in (services/review/problems/sla.py), each counted for the board.
+OPEN_STATES = ("on_track", "warning", "paused", "breached")
 
 INSERT_CASE = """
 INSERT INTO problem_cases (id, category, status, urgent, org_id, org_path, recorded_by, opened_at, opened_month,
@@ -57,26 +74,35 @@ UPDATE faq_entries SET category = $2, question = $3, answer = $4, module = $5, u
     version = version + 1
 WHERE id = $1 AND version = $8
 """
-# The month's SLA figures per category (第十一条四), counted by the database from the stored clocks.
+# The month's SLA figures per category (第十一条四): the read model's counters (migration 0003, decision 0018),
+# kept by a trigger on problem_cases as cases change. The rows of the areas asked for (the reader's and the
+# organisation's) whose path holds both: those of the deeper of the two, so each case counts once.
 SLA_COUNTS = """
-SELECT category,
-    count(*) AS reported,
-    count(*) FILTER (WHERE doc->'sla'->>'response_state' = 'met') AS response_met,
-    count(*) FILTER (WHERE doc->'sla'->>'response_state' IN ('met', 'breached')) AS response_decided,
-    count(*) FILTER (WHERE doc->'sla'->>'resolution_state' = 'met') AS resolution_met,
-    count(*) FILTER (WHERE doc->'sla'->>'resolution_state' IN ('met', 'breached')) AS resolution_decided,
-    count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' = 'true') AS responded_same_day,
-    count(*) FILTER (WHERE doc->'sla'->>'responded_same_day' IS NOT NULL) AS responded_same_day_decided,
-    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' = 'true') AS resolved_same_day,
-    count(*) FILTER (WHERE doc->'sla'->>'resolved_same_day' IS NOT NULL) AS resolved_same_day_decided,
-    count(*) FILTER (WHERE doc->'rating'->>'score' IS NOT NULL) AS rated,
-    coalesce(sum((doc->'rating'->>'score')::int), 0) AS score_sum,
-    count(*) FILTER (WHERE (doc->'rating'->>'score')::int >= 4) AS satisfied
-FROM problem_cases
-WHERE {where}
+SELECT category, {sums}
+FROM problem_sla_counters
+WHERE month = $1 AND area = ANY($2::text[]) AND area_path @> $3::text[]
 GROUP BY category
+HAVING sum(reported) > 0
 ORDER BY category
+""".format(sums=", ".join(f"sum({name})::bigint AS {name}" for name in SLA_COUNTERS))
+# The counters the SLA check's claimed cases may change, locked in the order the trigger locks them (the
+# figures' rows, then the board's): the check saves many cases in one transaction, and without this two
+# instances (or an instance and a step taken meanwhile) could each hold a counter the other one waits for.
+LOCK_SLA_COUNTERS = """
+SELECT 1 FROM problem_sla_counters
+WHERE (month, area, category) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+ORDER BY month, area, category, area_path
+FOR UPDATE
 """
+LOCK_OPEN_COUNTERS = """
+SELECT 1 FROM problem_open_counters WHERE area = ANY($1::text[]) ORDER BY area, area_path FOR UPDATE
+"""
+# The SLA board's cards: the open cases of the areas asked for, as SLA_COUNTS picks the rows.
+OPEN_COUNTS = """
+SELECT {sums}
+FROM problem_open_counters
+WHERE area = ANY($1::text[]) AND area_path @> $2::text[]
+""".format(sums=", ".join(f"coalesce(sum({name}), 0)::bigint AS {name}" for name in ("open", *OPEN_STATES)))
 
 
 def _case_columns(case: ProblemCase) -> tuple:
@@ -146,6 +172,11 @@ def _ledger_where(filters: LedgerFilter, where: _Where | None = None) -> _Where:
     if filters.not_closed:
         where.add("status <> 'closed'")
     return where
+
+
+def _areas(filters: LedgerFilter) -> list[str]:
+    """The reader's area and the organisation asked for: the elements of a case's path a read model counts by."""
+    return [area for area in (filters.area, filters.org) if area]
 
 
 def _desk_condition(desk: Desk, where: _Where) -> str:
@@ -238,14 +269,32 @@ class ProblemCaseRepository:
                 now,
                 limit,
             )
-            yield [case_from_document(_case_document(row)) for row in rows]
+            cases = [case_from_document(_case_document(row)) for row in rows]
+            await self._lock_counters_of(cases)
+            yield cases
+
+    async def _lock_counters_of(self, cases: list[ProblemCase]) -> None:
+        """Lock, in the trigger's order, the counters of the cases (every area of each, every path to it: a
+        superset of what their saves change, since a check changes no month, category or path)."""
+        keys = sorted({(case.opened_month, area, case.category) for case in cases for area in ["", *case.org_path]})
+        if keys:
+            months, areas, categories = (list(column) for column in zip(*keys, strict=True))
+            await self._db.fetch(LOCK_SLA_COUNTERS, months, areas, categories)
+            await self._db.fetch(LOCK_OPEN_COUNTERS, sorted(set(areas)))
 
     async def sla_counts(self, filters: LedgerFilter, *, month: str) -> dict[str, dict[str, int]]:
-        """Per category, the month's counts of reported cases and of decided and met clocks (SLA figures)."""
-        where = _ledger_where(filters)
-        where.add(f"opened_month = {where.arg(month)}")
-        rows = await self._db.fetch(SLA_COUNTS.format(where=where.sql()), *where.args)
-        return {row["category"]: {key: row[key] for key in row.keys() if key != "category"} for row in rows}
+        """Per category, the month's counts of reported cases and of decided and met clocks (SLA figures),
+        read from the counters. Only the area and the organisation of `filters` apply (the figures' filters)."""
+        areas = _areas(filters)
+        rows = await self._db.fetch(SLA_COUNTS, month, areas or [""], areas)
+        return {row["category"]: {key: row[key] for key in SLA_COUNTERS} for row in rows}
+
+    async def open_counts(self, filters: LedgerFilter) -> dict[str, int]:
+        """The open cases in the area and organisation of `filters` (`open`), and those in each SLA state:
+        the SLA board's cards and the total of its pages, read from the counters."""
+        areas = _areas(filters)
+        row = await self._db.fetchrow(OPEN_COUNTS, areas or [""], areas)
+        return dict(row.items())
 
     async def recheck_open_cases(self, at: datetime) -> None:
         """After a calendar correction every open case's clocks are read again at the next check."""

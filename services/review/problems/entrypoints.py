@@ -8,7 +8,7 @@ never take the step, 409 for a step the state does not allow, 422 for a value th
 
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from services.review.problems import knowledge, ledger
 from services.review.problems.domain import Step
-from services.review.problems.figures import sla_figures
+from services.review.problems.figures import open_counts, sla_figures
 from services.review.problems.handlers import (
     ProblemDesk,
     read_case,
@@ -162,12 +162,15 @@ def build_router(desk: ProblemDesk) -> APIRouter:
         ticket_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9:_-]{1,64}$")] = None,
         limit: Limit = 100,
         skip: Skip = 0,
+        view: Annotated[Literal["full", "board"], Query()] = "full",
     ) -> list[dict]:
         """问题解决台账 (第十一条一): the problems in your area with status, owner and SLA state; urgent first.
-        `ticket_id` asks for one case: an empty list until it is open (no 404 while a report is on its way)."""
+        `ticket_id` asks for one case: an empty list until it is open (no 404 while a report is on its way).
+        `view=board` answers only what the SLA board shows of each case (decision 0018)."""
         filters = {"category": category, "status": status, "urgent": urgent, "org": org, "sla_state": sla_state}
         query = ledger.ledger_query(user, **filters, ticket_id=ticket_id)
-        return [ledger.present(doc) for doc in await desk.cases.ledger(query, limit=limit, skip=skip)]
+        shown = ledger.on_board if view == "board" else ledger.present
+        return [shown(doc) for doc in await desk.cases.ledger(query, limit=limit, skip=skip)]
 
     @router.get("/problem-ledger.xlsx", tags=["ledger"])
     async def problem_ledger_xlsx(
@@ -189,6 +192,11 @@ def build_router(desk: ProblemDesk) -> APIRouter:
     async def figures(user: CurrentUser, month: Annotated[str, Query(max_length=7)], org: Org = None) -> dict:
         """2-hour response rate, same-day response and resolution rates (第十一条四) for a month and org."""
         return await sla_figures(month, org, reader=user, desk=desk)
+
+    @router.get("/problems-sla/open", tags=["ledger"])
+    async def open_problems(user: CurrentUser) -> dict:
+        """The SLA board's cards: the open problems in your area (`open`, the list's total) and `by_state`."""
+        return await open_counts(reader=user, desk=desk)
 
     return router
 

@@ -1,7 +1,8 @@
 """SLA figures per organisation and month (第十一条四: 2小时内回应, 当日响应率, 当日办结率), from the clocks stored
 on each case (the per-case fields are decided when a case is answered, closed, or found past due by the
 periodic check), and how satisfied the reporters were with the closed ones (满意度). The database counts them
-per category (ProblemCaseRepository.sla_counts); the rates are worked out here."""
+per category (ProblemCaseRepository.sla_counts, from counters kept as cases change: decision 0018); the rates
+are worked out here. Also the SLA board's counts of the open cases per SLA state."""
 
 import re
 from typing import Any
@@ -22,6 +23,12 @@ async def sla_figures(month: str, org: str | None, *, reader: Principal, desk: P
         raise InvalidCommand("invalid_month", f"月份须为 YYYY-MM ({month})", field="month")
     counts = await desk.cases.sla_counts(ledger_query(reader, org=org), month=month)
     return {"month": month, "org": org, **figures(counts)}
+
+
+async def open_counts(*, reader: Principal, desk: ProblemDesk) -> dict[str, Any]:
+    """The open cases of the reader's area: how many (the total of the board's pages) and in each SLA state."""
+    counted = await desk.cases.open_counts(ledger_query(reader, status="open"))
+    return {"open": counted.pop("open"), "by_state": counted}
 
 
 def rate(met: int, decided: int) -> float | None:

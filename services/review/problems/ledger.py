@@ -55,6 +55,20 @@ def present(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# What the SLA board shows of a case (`view=board`): a tenth of the whole document, 50 of them a refresh.
+BOARD_FIELDS = ("_id", "title", "category", "category_label", "urgent", "status", "status_label", "org_name",
+                "opened_at", "opened_month", "sla_state", "sla_state_label", "response_due_at",
+                "resolution_due_at")  # fmt: skip
+BOARD_CLOCKS = ("response_state", "resolution_state")
+
+
+def on_board(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored case as the SLA board lists it: the columns it shows, and each clock's state."""
+    shown = present(doc)
+    sla = shown.get("sla") or {}
+    return {key: shown.get(key) for key in BOARD_FIELDS} | {"sla": {key: sla.get(key) for key in BOARD_CLOCKS}}
+
+
 @dataclass(frozen=True)
 class LedgerFilter:
     """Which cases a ledger read lists: the reader's area and the filters asked for (None: any).

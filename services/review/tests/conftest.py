@@ -23,7 +23,8 @@ async def empty_tables(review_database_url: str) -> str:
     conn = await asyncpg.connect(review_database_url)
     try:
         await conn.execute(
-            "TRUNCATE review_cases, publications, problem_cases, faq_entries, calendar_corrections, outbox, inbox"
+            "TRUNCATE review_cases, publications, problem_cases, problem_sla_counters, problem_open_counters,"
+            " faq_entries, calendar_corrections, outbox, inbox"
         )
     finally:
         await conn.close()
