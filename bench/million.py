@@ -172,13 +172,13 @@ async def copy_rows(
         progress(label, last, total, started)
 
 
-async def rebuild_sla_counters(conn: asyncpg.Connection) -> None:
-    """Review's SLA figures and board counters recounted from the copied cases (one GROUP BY each)."""
+async def rebuild(conn: asyncpg.Connection, label: str, function: str) -> None:
+    """A read model recounted from the copied rows in one set-based pass (its SQL function), timed: the copy
+    runs with the model's triggers off, which is faster than keeping it up to date row by row."""
     started = time.monotonic()
-    sys.stdout.write(f"  {'review SLA counters':<28}rebuilding ...")
-    sys.stdout.flush()
-    rows = await conn.fetchval("SELECT problem_sla_counters_rebuild()")
-    sys.stdout.write(f"\r  {'review SLA counters':<28}{rows:>9,} rows  {time.monotonic() - started:6.1f} s\n")
+    progress(label, 0, 1, started, "rebuilding")
+    rows = await conn.fetchval(f"SELECT {function}()")
+    progress(label, 1, 1, started, f"{rows:,} rows")
 
 
 def unit(n_expr: str = "n") -> str:
@@ -255,7 +255,7 @@ async def seed(stack: Stack, template: dict[str, str], tickets: int) -> dict[str
             "owner_division": "d.code", "owner_org_id": "'fb-' || d.code",
         }, "review problem cases")  # fmt: skip
         await conn.execute("ALTER TABLE problem_cases ENABLE TRIGGER problem_sla_counters")
-        await rebuild_sla_counters(conn)
+        await rebuild(conn, "review SLA counters", "problem_sla_counters_rebuild")
 
     async def portal(conn: asyncpg.Connection) -> None:
         for kind, template_id, total, ticket_id in (
