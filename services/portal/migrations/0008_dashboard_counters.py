@@ -208,7 +208,8 @@ FUNCTIONS = [
         SELECT min(count) INTO lowest FROM applied;
         PERFORM dashboard_never_negative(lowest);
 
-        RETURN NULL;  -- the notes go at the commit (ON COMMIT DELETE ROWS)
+        DELETE FROM dashboard_pending;  -- applied (were the constraints set immediate, the next flush skips them)
+        RETURN NULL;
     END
     $$
     """,
