@@ -132,14 +132,18 @@ FUNCTIONS = [
     $$
     """,
     # A write notes the ticket row before and after it; the notes are applied when the transaction commits.
+    # As jsonb, not as the row type: a column of type `tickets`, even in a session's temporary table, would
+    # keep any migration from altering or dropping the table while a portal connection is open.
     """
     CREATE FUNCTION dashboard_note() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        uncounted CONSTANT text[] := '{title,description,search_text,desk}';
     BEGIN
         IF to_regclass('pg_temp.dashboard_pending') IS NULL THEN
-            CREATE TEMP TABLE dashboard_pending (old_row tickets, new_row tickets) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE dashboard_pending (old_row jsonb, new_row jsonb) ON COMMIT DELETE ROWS;
         END IF;
-        INSERT INTO dashboard_pending VALUES (CASE WHEN TG_OP <> 'INSERT' THEN OLD END,
-                                              CASE WHEN TG_OP <> 'DELETE' THEN NEW END);
+        INSERT INTO dashboard_pending VALUES (CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - uncounted END,
+                                              CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - uncounted END);
         IF current_setting('fiscaldesk.dashboard_pending', true) IS DISTINCT FROM 'on' THEN
             PERFORM set_config('fiscaldesk.dashboard_pending', 'on', true);
         END IF;
@@ -163,9 +167,11 @@ FUNCTIONS = [
         WITH applied AS (
             INSERT INTO dashboard_counts AS c (area, month, kind, dimension, value, count)
             SELECT d.area, d.month, d.kind, d.dimension, d.value, sum(d.delta)
-            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p, dashboard_count_cells(p.old_row) AS cell
+            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p,
+                       dashboard_count_cells(jsonb_populate_record(NULL::tickets, p.old_row)) AS cell
                   UNION ALL
-                  SELECT cell.*, 1 FROM dashboard_pending AS p, dashboard_count_cells(p.new_row) AS cell) AS d
+                  SELECT cell.*, 1 FROM dashboard_pending AS p,
+                       dashboard_count_cells(jsonb_populate_record(NULL::tickets, p.new_row)) AS cell) AS d
             GROUP BY d.area, d.month, d.kind, d.dimension, d.value
             HAVING sum(d.delta) <> 0
             ORDER BY d.area, d.month, d.kind, d.dimension, d.value
@@ -178,9 +184,11 @@ FUNCTIONS = [
             INSERT INTO dashboard_stages AS s (area, month, kind, stage, bucket, count, seconds, shortest, longest)
             SELECT d.area, d.month, d.kind, d.stage, d.bucket, sum(d.delta), sum(d.delta * d.seconds),
                    min(d.seconds) FILTER (WHERE d.delta > 0), max(d.seconds) FILTER (WHERE d.delta > 0)
-            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p, dashboard_stage_cells(p.old_row) AS cell
+            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p,
+                       dashboard_stage_cells(jsonb_populate_record(NULL::tickets, p.old_row)) AS cell
                   UNION ALL
-                  SELECT cell.*, 1 FROM dashboard_pending AS p, dashboard_stage_cells(p.new_row) AS cell) AS d
+                  SELECT cell.*, 1 FROM dashboard_pending AS p,
+                       dashboard_stage_cells(jsonb_populate_record(NULL::tickets, p.new_row)) AS cell) AS d
             GROUP BY d.area, d.month, d.kind, d.stage, d.bucket
             HAVING sum(d.delta) <> 0 OR sum(d.delta * d.seconds) <> 0
             ORDER BY d.area, d.month, d.kind, d.stage, d.bucket
@@ -197,9 +205,11 @@ FUNCTIONS = [
         WITH applied AS (
             INSERT INTO dashboard_vendors AS v (area, month, kind, vendor, state, planned, count)
             SELECT d.area, d.month, d.kind, d.vendor, d.state, d.planned, sum(d.delta)
-            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p, dashboard_vendor_cells(p.old_row) AS cell
+            FROM (SELECT cell.*, -1 AS delta FROM dashboard_pending AS p,
+                       dashboard_vendor_cells(jsonb_populate_record(NULL::tickets, p.old_row)) AS cell
                   UNION ALL
-                  SELECT cell.*, 1 FROM dashboard_pending AS p, dashboard_vendor_cells(p.new_row) AS cell) AS d
+                  SELECT cell.*, 1 FROM dashboard_pending AS p,
+                       dashboard_vendor_cells(jsonb_populate_record(NULL::tickets, p.new_row)) AS cell) AS d
             GROUP BY d.area, d.month, d.kind, d.vendor, d.state, d.planned
             HAVING sum(d.delta) <> 0
             ORDER BY d.area, d.month, d.kind, d.vendor, d.state, d.planned
