@@ -30,6 +30,12 @@ class Clock:
         return real + self.offset
 
 
+def clock_settings(clock: Clock) -> dict[str, str]:
+    """The business clock's offset for SQL that reads the business calendar (the portal's dashboard counters,
+    decision 0017), as a connection setting: `current_setting('fiscaldesk.clock_offset', true)`, in seconds."""
+    return {"fiscaldesk.clock_offset": f"{clock.offset.total_seconds():.6f}"}
+
+
 class FixedClock(Clock):
     """A clock that stands still (unit tests)."""
 

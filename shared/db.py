@@ -69,10 +69,14 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 class Database:
     """The service's pool; nothing connects before `connect()` (called in the FastAPI lifespan)."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 10, server_settings: dict[str, str] | None = None
+    ) -> None:
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
+        # Set on every connection at connect time (not by SET, so the pool's reset keeps them).
+        self._server_settings = server_settings
         self._pool: asyncpg.Pool | None = None
 
     @property
@@ -93,6 +97,7 @@ class Database:
                     init=_init_connection,
                     reset=_reset_connection,
                     command_timeout=60,
+                    server_settings=self._server_settings,
                 )
                 return
             except UNAVAILABLE as error:

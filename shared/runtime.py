@@ -21,7 +21,7 @@ from shared.bus import (
     kafka_security,
     make_broker,
 )
-from shared.clock import Clock
+from shared.clock import Clock, clock_settings
 from shared.db import Database
 from shared.inbox import Inbox
 from shared.logs import get_logger
@@ -47,7 +47,9 @@ class Runtime:
         # The service's own PostgreSQL database (decision 0011): its migrations run at start, consumers
         # record processed events in the same transaction as their effects (Inbox), and the relay
         # publishes what the changes' transactions wrote to the outbox table.
-        self.database = Database(settings.database_url, max_size=settings.database_pool_size)
+        self.database = Database(
+            settings.database_url, max_size=settings.database_pool_size, server_settings=clock_settings(self.clock)
+        )
         self.kafka_security = kafka_security(settings)
         self.broker = make_broker(
             settings.kafka_bootstrap_servers,

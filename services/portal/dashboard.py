@@ -1,6 +1,8 @@
 """The dashboard's figures (MISSION "What goes out"): counts by category, status, level, region and month;
-the adoption rate; the time spent per stage; the vendors' on-time rate. Pure computation over the ticket
-documents of the portal's read model (milestones.py); no I/O.
+the adoption rate; the time spent per stage; the vendors' on-time rate. Pure computation, no I/O: `shaped`
+gives the answer from counters (the read model's, migration 0008, decision 0017, which the request reads);
+`counters_of` counts the same cells from ticket documents (milestones.py), so `figures` is the definition
+in Python that the database's counters are tested against.
 
 Definitions (also in docs/dashboards.md):
 - **month**: the month, in Asia/Shanghai on the business calendar, of the ticket's first submission or
@@ -17,17 +19,17 @@ Definitions (also in docs/dashboards.md):
   completed → refined, confirmation = refined → confirmed, until dispatch = confirmed (a problem: reported)
   → work order dispatched, development = dispatched → delivered, verification = verification requested
   → verified, release = verified → released, problem resolution = reported → closed. Average and median
-  over the tickets that reached both ends.
+  over the tickets that reached both ends; the median from a histogram of ~2 % buckets (`median_of`).
 - **vendor on-time rate** (第六条五、六): per vendor, work orders delivered on or before their planned
   delivery date, over those delivered plus those still undelivered after it (overdue). Work orders not
   yet due are not counted.
 """
 
+import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import mean, median
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -51,6 +53,7 @@ STAGES: list[tuple[str, tuple[str, ...], str]] = [  # key, start milestone (firs
     ("problem_resolution", ("reported",), "closed"),
 ]
 DAY = 86_400
+BUCKET_RATIO = 1.02  # the stage histograms' bucket width (migration 0008 has the same)
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,6 @@ def months_between(first: str, last: str) -> list[str]:
     return months
 
 
-def month_start(month: str, offset: timedelta) -> datetime:
-    """The real instant at which `month` starts on the business calendar (a lower bound for queries)."""
-    return datetime(int(month[:4]), int(month[5:]), 1, tzinfo=SHANGHAI) - offset
-
-
 def started(ticket: dict[str, Any]) -> datetime | None:
     milestones = ticket.get("milestones") or {}
     return milestones.get("submitted") or milestones.get("reported") or ticket.get("submitted_at")
@@ -115,6 +113,28 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+@dataclass
+class Counters:
+    """What every figure is shaped from: the dashboard's counters (migration 0008, decision 0017) summed over
+    the reader's area, the months of the range and the kind, as `TicketViews.dashboard_counters` reads them,
+    or as `counters_of` counts them from ticket documents (the same definitions, in Python).
+
+    - counts: (dimension, value, month, kind) → tickets; the month is kept for `total` only (by_month).
+    - stages: (stage, bucket) → [count, seconds, shortest, longest] of the durations in the bucket.
+    - vendors: (vendor, on_time | late | overdue | not_due) → work orders.
+    """
+
+    counts: Counter = field(default_factory=Counter)
+    stages: dict[tuple[str, int], list] = field(default_factory=dict)
+    vendors: Counter = field(default_factory=Counter)
+
+    def add_stage(self, stage: str, bucket: int, count: int, seconds: float, shortest: float, longest: float) -> None:
+        kept = self.stages.setdefault((stage, bucket), [0, 0, shortest, longest])
+        kept[0] += count
+        kept[1] += seconds
+        kept[2], kept[3] = min(kept[2], shortest), max(kept[3], longest)
+
+
 def figures(tickets: list[dict[str, Any]], query: DashboardQuery, *, offset: timedelta, today: date) -> dict[str, Any]:
     """Every figure of the dashboard for the tickets given (already scoped to the reader's area).
 
@@ -122,91 +142,147 @@ def figures(tickets: list[dict[str, Any]], query: DashboardQuery, *, offset: tim
     months and delivery dates are read on the same calendar as the submission window and the work orders;
     `today` is the business date that decides which undelivered work orders are overdue.
     """
-    chosen = []
+    return shaped(counters_of(tickets, query, offset=offset, today=today), query)
+
+
+def counters_of(tickets: list[dict[str, Any]], query: DashboardQuery, *, offset: timedelta, today: date) -> Counters:
+    """The counters of the tickets in the query's months and kind: what migration 0008's cells count."""
+    counters = Counters()
     for ticket in tickets:
         month = month_of(ticket, offset)
         if month is None or (query.first and month < query.first) or (query.last and month > query.last):
             continue
-        if query.kind and ticket.get("kind") != query.kind:
+        kind = ticket.get("kind") or ""
+        if query.kind and kind != query.kind:
             continue
-        chosen.append({**ticket, "month": month})
-    months = _month_axis(query, [t["month"] for t in chosen])
+        for dimension, value in _dimensions(ticket):
+            counters.counts[(dimension, value, month if dimension == "total" else None, kind)] += 1
+        for stage, seconds in _durations(ticket):
+            counters.add_stage(stage, bucket_of(seconds), 1, seconds, seconds, seconds)
+        if state := _delivery(ticket, offset=offset, today=today):
+            counters.vendors[(ticket["vendor_id"], state)] += 1
+    return counters
+
+
+def _dimensions(ticket: dict[str, Any]) -> list[tuple[str, str]]:
+    path = ticket.get("org_path")
+    adopted = ticket.get("adopted")
+    named = [
+        ("total", ""),
+        ("category", ticket.get("category")),
+        ("status", ticket.get("status")),
+        ("review_level", ticket.get("review_level")),
+        ("region", region_of(path) if path else None),
+        ("adopted", None if adopted is None else str(adopted).lower()),
+    ]
+    return [(dimension, value) for dimension, value in named if value is not None]
+
+
+def _durations(ticket: dict[str, Any]) -> list[tuple[str, float]]:
+    milestones = ticket.get("milestones") or {}
+    found = []
+    for key, starts, end in STAGES:
+        begin = next((milestones[name] for name in starts if milestones.get(name)), None)
+        if begin is not None and milestones.get(end) is not None and milestones[end] >= begin:
+            found.append((key, (milestones[end] - begin).total_seconds()))
+    return found
+
+
+def _delivery(ticket: dict[str, Any], *, offset: timedelta, today: date) -> str | None:
+    vendor, planned = ticket.get("vendor_id"), ticket.get("planned_delivery")
+    if not vendor or not planned:
+        return None
+    delivered = (ticket.get("milestones") or {}).get("delivered")
+    if delivered is not None:
+        return "on_time" if (delivered + offset).astimezone(SHANGHAI).date().isoformat() <= planned else "late"
+    return "overdue" if today.isoformat() > planned else "not_due"
+
+
+def bucket_of(seconds: float) -> int:
+    """The histogram bucket of a duration (migration 0008 dashboard_bucket): under a second 0, else b ≥ 1
+    holding [ratio^(b-1), ratio^b) seconds, ~2 % wide."""
+    return 0 if seconds < 1 else 1 + math.floor(math.log(seconds) / math.log(BUCKET_RATIO))
+
+
+def shaped(counters: Counters, query: DashboardQuery) -> dict[str, Any]:
+    """The answer of `GET /api/dashboard` from the counters of the reader's area, months and kind."""
+    per = {name: Counter() for name in ("total", "category", "status", "review_level", "region", "adopted")}
+    by_month, by_kind = Counter(), Counter()
+    for (dimension, value, month, kind), count in counters.counts.items():
+        if count:
+            per[dimension][value] += count
+        if dimension == "total" and count:
+            by_month[month] += count
+            if kind:
+                by_kind[kind] += count
+    months = _month_axis(query, list(by_month))
     return {
         "from": months[0] if months else query.first,
         "to": months[-1] if months else query.last,
         "kind": query.kind,
-        "total": len(chosen),
-        "by_kind": _counts(t.get("kind") for t in chosen),
-        "by_category": _counts(t.get("category") for t in chosen),
-        "by_status": _counts(t.get("status") for t in chosen),
-        "by_level": _counts((t.get("review_level") for t in chosen), order=LEVELS),
-        "by_region": [
-            {**row, "name": region_name(row["key"])}
-            for row in _counts(region_of(t["org_path"]) for t in chosen if t.get("org_path"))
-        ],
-        "by_month": _counts((t["month"] for t in chosen), order=months, zeros=True),
-        "adoption": adoption(chosen),
-        "stages": stages(chosen),
-        "vendors": vendor_on_time(chosen, offset=offset, today=today),
+        "total": per["total"][""],
+        "by_kind": _counts(by_kind),
+        "by_category": _counts(per["category"]),
+        "by_status": _counts(per["status"]),
+        "by_level": _counts(per["review_level"], order=LEVELS),
+        "by_region": [{**row, "name": region_name(row["key"])} for row in _counts(per["region"])],
+        "by_month": _counts(by_month, order=months, zeros=True),
+        "adoption": adoption(per["adopted"]["true"], per["adopted"]["false"]),
+        "stages": stages(counters.stages),
+        "vendors": vendor_on_time(counters.vendors),
+        "truncated": False,
     }
 
 
-def adoption(tickets: list[dict[str, Any]]) -> dict[str, Any]:
-    decided = [t["adopted"] for t in tickets if t.get("adopted") is not None]
-    adopted = sum(1 for value in decided if value)
-    declined = len(decided) - adopted
-    return {"adopted": adopted, "declined": declined, "decided": len(decided), "rate": rate(adopted, len(decided))}
+def adoption(adopted: int, declined: int) -> dict[str, Any]:
+    decided = adopted + declined
+    return {"adopted": adopted, "declined": declined, "decided": decided, "rate": rate(adopted, decided)}
 
 
-def stages(tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stages(buckets: dict[tuple[str, int], list]) -> list[dict[str, Any]]:
     rows = []
-    for key, starts, end in STAGES:
-        days = []
-        for ticket in tickets:
-            milestones = ticket.get("milestones") or {}
-            begin = next((milestones[name] for name in starts if milestones.get(name)), None)
-            if begin is not None and milestones.get(end) is not None and milestones[end] >= begin:
-                days.append((milestones[end] - begin).total_seconds() / DAY)
+    for key, _, _ in STAGES:
+        mine = sorted((bucket, kept) for (stage, bucket), kept in buckets.items() if stage == key and kept[0])
+        count = sum(kept[0] for _, kept in mine)
+        seconds = sum(float(kept[1]) for _, kept in mine)
         rows.append(
             {
                 "key": key,
-                "count": len(days),
-                "average_days": round(mean(days), 3) if days else None,
-                "median_days": round(median(days), 3) if days else None,
+                "count": count,
+                "average_days": round(seconds / count / DAY, 3) if count else None,
+                "median_days": round(median_of([kept for _, kept in mine]) / DAY, 3) if count else None,
             }
         )
     return rows
 
 
-def vendor_on_time(tickets: list[dict[str, Any]], *, offset: timedelta, today: date) -> list[dict[str, Any]]:
+def median_of(buckets: list[list]) -> float:
+    """The median of a histogram ([count, seconds, shortest, longest] per bucket, in bucket order): the middle
+    element (the mean of the two middle ones for an even count), each exact where its bucket holds one value
+    only (shortest = longest), else its bucket's mean, which is within the bucket's width (~2 %) of it."""
+    total = sum(kept[0] for kept in buckets)
+    middle = [(total + 1) // 2] if total % 2 else [total // 2, total // 2 + 1]
+    return sum(_element(buckets, position) for position in middle) / len(middle)
+
+
+def _element(buckets: list[list], position: int) -> float:
+    """The value of the `position`-th element (from 1) as the histogram knows it."""
+    seen = 0
+    for count, seconds, shortest, longest in buckets:
+        seen += count
+        if seen >= position:
+            return float(shortest) if shortest == longest else float(seconds) / count
+    raise ValueError(f"no element {position} in the histogram")
+
+
+def vendor_on_time(tallies: Counter) -> list[dict[str, Any]]:
     names = dict(VENDORS)
-    counts: dict[str, Counter] = {}
-    for ticket in tickets:
-        vendor, planned = ticket.get("vendor_id"), ticket.get("planned_delivery")
-        if not vendor or not planned:
-            continue
-        planned_day = date.fromisoformat(planned)
-        delivered = (ticket.get("milestones") or {}).get("delivered")
-        tally = counts.setdefault(vendor, Counter())
-        if delivered is not None:
-            tally["on_time" if (delivered + offset).astimezone(SHANGHAI).date() <= planned_day else "late"] += 1
-        elif today > planned_day:
-            tally["overdue"] += 1
-        else:
-            tally["not_due"] += 1
     rows = []
-    for vendor, tally in sorted(counts.items()):
+    for vendor in sorted({vendor for vendor, _ in tallies}):
+        tally = {state: tallies[(vendor, state)] for state in ("on_time", "late", "overdue", "not_due")}
         counted = tally["on_time"] + tally["late"] + tally["overdue"]
         rows.append(
-            {
-                "vendor_id": vendor,
-                "name": names.get(vendor, vendor),
-                "on_time": tally["on_time"],
-                "late": tally["late"],
-                "overdue": tally["overdue"],
-                "not_due": tally["not_due"],
-                "rate": rate(tally["on_time"], counted),
-            }
+            {"vendor_id": vendor, "name": names.get(vendor, vendor), **tally, "rate": rate(tally["on_time"], counted)}
         )
     return rows
 
@@ -219,9 +295,9 @@ def _month_axis(query: DashboardQuery, seen: list[str]) -> list[str]:
     return months_between(first, last)[-MAX_MONTHS:]
 
 
-def _counts(values, *, order: tuple[str, ...] | list[str] = (), zeros: bool = False) -> list[dict[str, Any]]:
+def _counts(counted: Counter, *, order: tuple[str, ...] | list[str] = (), zeros: bool = False) -> list[dict[str, Any]]:
     """[{key, count}] — in `order` first (with zero rows if `zeros`), then the others by count, largest first."""
-    counted = Counter(value for value in values if value is not None)
+    counted = Counter({key: count for key, count in counted.items() if count})
     rows = [{"key": key, "count": counted.pop(key, 0)} for key in order if zeros or key in counted]
     rows += [{"key": key, "count": count} for key, count in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))]
     return rows

@@ -5,11 +5,13 @@ a status or a group of current facts yields only to an event at least as new as 
 (services/portal/milestones.py, timeline.py). A ticket's row may be created by whichever event comes first.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
+from services.portal.dashboard import Counters
 from services.portal.milestones import TicketFacts
 from shared.db import Database
+from shared.orgtree import REGION_CODE
 
 # The fields an opening event (submission, report, split) gives a ticket.
 OPENED_FIELDS = (
@@ -176,7 +178,8 @@ class TicketViews:
     async def dashboard_rows(
         self, scope: str | None, *, kind: str | None, since: datetime | None, limit: int
     ) -> list[dict[str, Any]]:
-        """The tickets the dashboard's figures are computed from, newest first, at most `limit`."""
+        """The tickets of an area, newest first, at most `limit`, as the dashboard's figures read: the documents
+        `dashboard.figures` counts from (the tests' recount of the counters; no request reads them)."""
         where = _Where()
         if scope is not None:
             where.add("org_path @> ARRAY[{}]::text[]", scope)
@@ -190,6 +193,48 @@ class TicketViews:
             *where.args,
         )
         return [_ticket(row) for row in rows]
+
+    async def dashboard_counters(
+        self, scope: str | None, *, first: str | None, last: str | None, kind: str | None, today: date
+    ) -> Counters:
+        """The dashboard's counters (migration 0008) of an area (Principal.area_scope(); None: all, the region's
+        row set) summed over the months from `first` to `last` and the kind: a few thousand rows at most, by
+        primary key. `today` (business calendar) splits the undelivered work orders into overdue and not due."""
+        where = _Where()
+        where.add("area = {}", scope or REGION_CODE)
+        where.add("month >= {}", first or "")
+        where.add("month <= {}", last or "9999-12")
+        if kind:
+            where.add("kind = {}", kind)
+        counters = Counters()
+        counts = await self._db.fetch(
+            "SELECT dimension, value, CASE WHEN dimension = 'total' THEN month END AS month, kind,"
+            f" sum(count)::bigint AS count FROM dashboard_counts {where} GROUP BY 1, 2, 3, 4",
+            *where.args,
+        )
+        for row in counts:
+            counters.counts[(row["dimension"], row["value"], row["month"], row["kind"])] += row["count"]
+        stages = await self._db.fetch(
+            "SELECT stage, bucket, sum(count)::bigint AS count, sum(seconds) AS seconds, min(shortest) AS shortest,"
+            f" max(longest) AS longest FROM dashboard_stages {where} AND count > 0 GROUP BY stage, bucket",
+            *where.args,
+        )
+        for row in stages:
+            counters.add_stage(*row.values())
+        today_at = where.arg(today.isoformat())
+        vendors = await self._db.fetch(
+            "SELECT vendor, CASE WHEN state <> 'undelivered' THEN state"
+            f" WHEN planned < {today_at} THEN 'overdue' ELSE 'not_due' END AS state, sum(count)::bigint AS count"
+            f" FROM dashboard_vendors {where} GROUP BY 1, 2",
+            *where.args,
+        )
+        for row in vendors:
+            counters.vendors[(row["vendor"], row["state"])] += row["count"]
+        return counters
+
+    async def rebuild_dashboard(self) -> None:
+        """Every dashboard counter again from the tickets, in one grouped pass (migration 0008)."""
+        await self._db.execute("SELECT dashboard_rebuild()")
 
 
 class _Where:

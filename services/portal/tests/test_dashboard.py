@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.portal.dashboard import DashboardQuery, figures, months_between
+from services.portal.dashboard import DashboardQuery, figures, median_of, months_between
 from services.portal.milestones import facts_of
 from shared.errors import InvalidInput
 from shared.events import Actor, Envelope
@@ -138,6 +138,17 @@ def test_median_of_an_even_count_and_no_average_without_tickets() -> None:
     review = compute(rows)["stages"][0]
     assert (review["count"], review["average_days"], review["median_days"]) == (4, 4.0, 2.5)
     assert compute([])["stages"][1] == {"key": "refinement", "count": 0, "average_days": None, "median_days": None}
+
+
+def test_the_median_is_exact_where_its_bucket_holds_one_value_else_the_buckets_mean() -> None:
+    # 2.00 and 2.01 days lie in one ~2 % bucket: the middle element reads as their mean; 5 days alone is exact.
+    rows = [ticket(milestones={"submitted": at(0), "review_completed": at(d)}) for d in (1, 2.0, 2.01, 5, 6)]
+    review = compute(rows)["stages"][0]
+    assert (review["count"], review["average_days"], review["median_days"]) == (5, 3.202, 2.005)
+    same = [ticket(milestones={"submitted": at(0), "review_completed": at(d)}) for d in (1, 2, 2, 2, 9)]
+    assert compute(same)["stages"][0]["median_days"] == 2.0
+    assert median_of([[2, 10.0, 4.0, 6.0], [1, 9.0, 9.0, 9.0]]) == 5.0  # the first two in the bucket of 4–6 s
+    assert median_of([[1, 4.0, 4.0, 4.0], [1, 9.0, 9.0, 9.0]]) == 6.5  # an even count: two exact values
 
 
 def test_vendor_on_time_rate_counts_delivered_and_overdue_not_those_not_yet_due() -> None:

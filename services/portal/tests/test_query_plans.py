@@ -4,7 +4,7 @@ organisations), each query is EXPLAINed first (shared.plans) and none reads a la
 
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -201,6 +201,18 @@ async def test_dashboard_rows_use_indexes(db: PlanCheckingDatabase) -> None:
     await views.dashboard_rows(None, kind=None, since=T0 + timedelta(days=600), limit=50_001)
     await views.dashboard_rows(None, kind=None, since=None, limit=50_001)
     assert_indexed(db, before, 3)
+
+
+async def test_dashboard_counters_use_indexes(db: PlanCheckingDatabase) -> None:
+    """The dashboard's reads (decision 0017): the counters of an area by primary key, never the tickets."""
+    views, before = TicketViews(db), len(db.explained)
+    today = date(2026, 12, 10)
+    everything = await views.dashboard_counters(None, first=None, last=None, kind=None, today=today)
+    assert sum(count for (dimension, *_), count in everything.counts.items() if dimension == "total") == TICKETS
+    await views.dashboard_counters(COUNTIES["150300"][2], first="2025-03", last="2025-08", kind=None, today=today)
+    await views.dashboard_counters("150300", first=None, last="2025-06", kind="problem", today=today)
+    await views.dashboard_counters("bu-150203-07", first="2025-01", last="2025-12", kind="requirement", today=today)
+    assert_indexed(db, before, 12)
 
 
 async def test_directory_sign_in_and_session_queries_use_indexes(db: PlanCheckingDatabase) -> None:
