@@ -186,9 +186,11 @@ def ensure_keys(keys_dir: Path, private_key_file: Path | None = None) -> None:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_principal(
+async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
+    """The request's signed-in user. A coroutine though it awaits nothing: FastAPI runs a plain function
+    dependency in a worker thread, a thread hop (and a GIL hand-over) on every request of every service."""
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in first", headers={"WWW-Authenticate": "Bearer"})
     try:
