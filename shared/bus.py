@@ -191,21 +191,21 @@ class OffsetCommits(ConsumerRebalanceListener):
     is past the message still being handled), so a crash loses nothing; what it leaves uncommitted is read
     again and the inbox drops it. Offsets are committed before the partitions are given up in a rebalance
     (this is the subscriber's rebalance listener), and only for partitions still assigned: a partition that
-    went elsewhere is committed by its new owner.
+    went elsewhere is committed by its new owner. A subscriber with several workers has a consumer per
+    worker; each commits its own partitions.
     """
 
     def __init__(self, interval: float = 0.2, most: int = 200) -> None:
         self._interval, self._most = interval, most
-        self._consumer: AIOKafkaConsumer | None = None
-        self._pending: dict[TopicPartition, int] = {}
+        self._pending: dict[AIOKafkaConsumer, dict[TopicPartition, int]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: set[asyncio.Task] = set()
 
     def handled(self, message: KafkaMessage) -> None:
         raw = message.raw_message
-        self._consumer = message.consumer  # type: ignore[assignment]
-        self._pending[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
-        if len(self._pending) >= self._most or self._interval <= 0:
+        pending = self._pending.setdefault(message.consumer, {})  # type: ignore[arg-type]
+        pending[TopicPartition(raw.topic, raw.partition)] = raw.offset + 1
+        if len(pending) >= self._most or self._interval <= 0:
             self._start_flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._interval, self._start_flush)
@@ -216,13 +216,15 @@ class OffsetCommits(ConsumerRebalanceListener):
         task.add_done_callback(self._flushing.discard)
 
     async def flush(self) -> None:
-        """Commit what was handled and is not committed yet (the partitions this consumer still holds)."""
+        """Commit what was handled and is not committed yet (the partitions each consumer still holds)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        consumer, pending, self._pending = self._consumer, self._pending, {}
-        if consumer is None or not pending:
-            return
+        pending, self._pending = self._pending, {}
+        await asyncio.gather(*(self._commit(consumer, offsets) for consumer, offsets in pending.items()))
+
+    @staticmethod
+    async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
         held = consumer.assignment()
         offsets = {partition: offset for partition, offset in pending.items() if partition in held}
         if not offsets:
@@ -245,13 +247,20 @@ class Consumers:
     """Registers idempotent, dead-lettering subscribers on one broker."""
 
     def __init__(
-        self, broker: KafkaBroker, inbox: Inbox, topics: Topics, attempts: int, commit_interval: float = 0.2
+        self,
+        broker: KafkaBroker,
+        inbox: Inbox,
+        topics: Topics,
+        attempts: int,
+        commit_interval: float = 0.2,
+        workers: int = 1,
     ) -> None:
         self._broker = broker
         self._inbox = inbox
         self._topics = topics
         self._attempts = attempts
         self._commit_interval = commit_interval
+        self._workers = workers
         self._commits: list[OffsetCommits] = []
 
     def _offset_commits(self) -> OffsetCommits:
@@ -284,7 +293,12 @@ class Consumers:
     ) -> None:
         """Route each event type to its handler; other types on these topics, and events `wants` declines,
         are acknowledged and skipped. With `pattern` (a regular expression) instead of topics, every topic
-        matching it is read, those created later too (shared.topics: a vendor's)."""
+        matching it is read, those created later too (shared.topics: a vendor's).
+
+        A subscription to one named topic has `workers` consumers in the group (FD_CONSUMER_WORKERS), each
+        with partitions of its own, so one instance handles as many partitions at once as several instances
+        would: a handler mostly waits on the database, and one partition's events stay in their order.
+        FastStream's concurrent subscriber takes a single topic and no pattern; the others have one."""
         commits = self._offset_commits()
 
         @self._broker.subscriber(
@@ -294,6 +308,7 @@ class Consumers:
             ack_policy=AckPolicy.MANUAL,
             auto_offset_reset="earliest",
             listener=commits,
+            max_workers=self._workers if pattern is None and len(topics) == 1 else 1,
         )
         async def consume(body: Any, message: KafkaMessage) -> None:
             await self._acknowledged(commits, message, self._handle(group, handlers, body, message, wants))

@@ -58,7 +58,12 @@ class Runtime:
             topic_discovery_seconds=settings.topic_discovery_seconds,
         )
         self.consumers = Consumers(
-            self.broker, Inbox(self.database), self.topics, settings.consumer_attempts, settings.consumer_commit_seconds
+            self.broker,
+            Inbox(self.database),
+            self.topics,
+            settings.consumer_attempts,
+            settings.consumer_commit_seconds,
+            settings.consumer_workers,
         )
         # `outbox.add(conn, events, ...)` inside a change's transaction; the writer only shapes the rows.
         self.outbox_writer = OutboxWriter(self.topics, source=f"/fiscaldesk/{settings.service_name}")

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     window_cache_seconds: float = Field(1.0, ge=0, le=60)
     # Handled messages' offsets are committed together this long after the first (shared.bus.OffsetCommits).
     consumer_commit_seconds: float = 0.2
+    # Consumers per subscription to named topics in each instance (shared.bus.Consumers.subscribe).
+    consumer_workers: int = Field(3, ge=1, le=12)
     max_body_bytes: int = 2 * 1024 * 1024
     # Routes ending in /attachments or /import take files up to this size (plus multipart overhead).
     max_upload_bytes: int = 10 * 1024 * 1024
