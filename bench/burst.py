@@ -10,6 +10,10 @@ own databases and topics, a business clock inside the submission window, demo da
 
 What it does, and the choices made:
 
+- **Raw baseline, same run**: first the same `--submissions` from the same `--concurrency` clients through
+  bench/baseline.py (plain asyncpg and aiokafka: insert with its outbox row, produce, consume, insert a
+  receipt), on the same Kafka and PostgreSQL; the burst's accept rate is reported against it
+  (`--no-baseline` skips it).
 - **Accounts**: `--accounts` budget-unit submitters are written straight into the portal's `users` table
   by one INSERT … SELECT that copies the demo `submitter`'s row (its roles and its shared password hash),
   each at one of the 309 budget units of the region's 103 banners/counties (shared/orgtree.py), in turn.
@@ -63,7 +67,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.measure import KafkaLag, percentile
+from bench.baseline import Baseline
+from bench.measure import KafkaLag, measure, percentile
 from bench.run import RESULTS, bench_stack, cpu_seconds, machine, memory, progress
 from infra.launcher import ROOT, SERVICES, ServiceProcess, Stack
 from services.portal.domain import member_principal
@@ -113,6 +118,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds between drain polls")
     parser.add_argument(
         "--drain-timeout", type=float, default=1800, help="seconds after the last answer to wait for the drain"
+    )
+    parser.add_argument(
+        "--no-baseline", dest="baseline", action="store_false", help="skip the raw baseline's run of the same burst"
     )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's folder (data and logs)")
     args = parser.parse_args()
@@ -431,7 +439,37 @@ async def show_progress(burst: Burst, stop: asyncio.Event) -> None:
     progress("submitting", burst.total, burst.total, started, burst.summary())
 
 
+async def raw_baseline(stack: Stack, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The same number of submissions from the same number of clients through the raw baseline
+    (bench/baseline.py: plain asyncpg and aiokafka doing the same durable work: insert and outbox row, produce,
+    consume, insert), on the same Kafka and PostgreSQL, before the burst: the floor its figures are divided by."""
+    if not args.baseline:
+        return None
+    baseline = Baseline(
+        stack.kafka_bootstrap,
+        stack.admin_database_url,
+        db_prefix=stack.db_prefix,
+        topic=f"{stack.topic_prefix}.baseline",
+        log_path=stack.state_dir / "logs" / "baseline-consumer.log",
+    )
+    print(f"raw baseline: {args.submissions:,} submissions from {args.concurrency} clients")
+    try:
+        await baseline.start()
+        result = await measure(baseline, args.concurrency, args.submissions, args.drain_timeout, args.poll_interval)
+    finally:
+        await baseline.close()
+    return {
+        "accepted": result.accepted,
+        "completed": result.completed,
+        "accepted_per_s": result.accepted_per_s,
+        "accept_seconds": result.accept_seconds,
+        "drained_s_after_last_accept": round(result.complete_seconds - result.accept_seconds, 1),
+        "end_to_end_ms": {"p50": result.p50_ms, "p95": result.p95_ms, "p99": result.p99_ms},
+    }
+
+
 async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argparse.Namespace) -> dict[str, Any]:
+    baseline = await raw_baseline(stack, args)
     limit = Settings(service_name="intake").submissions_per_minute  # the services' environment is ours
     share = math.ceil(args.submissions / args.accounts)
     print(f"creating {args.accounts:,} accounts at {len(county_units())} county units; per-user limit {limit} a minute,"
@@ -490,7 +528,12 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
     burst_seconds = last_accept - burst.started
     other_4xx = {str(c): n for c, n in sorted(burst.statuses.items()) if 400 <= c < 500 and c != 429}
     server = {str(c): n for c, n in sorted(burst.statuses.items()) if c >= 500}
+    accepted_per_s = round(len(burst.accepted) / burst_seconds, 1) if burst_seconds > 0 else 0.0
     return {
+        "baseline": baseline,
+        "ratio_to_baseline": {
+            "accepted_per_s": round(accepted_per_s / baseline["accepted_per_s"], 3) if baseline else None,
+        },
         "per_user_limit": {"requests": limit, "window_seconds": LIMIT_WINDOW_SECONDS, "share_per_account": share},
         "accounts_seconds": accounts_seconds,
         "counties": len(set(a.county for a in accounts)),
@@ -504,7 +547,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
             "examples": burst.examples,
         },
         "burst_seconds": round(burst_seconds, 1),
-        "accepted_per_s": round(len(burst.accepted) / burst_seconds, 1) if burst_seconds > 0 else 0.0,
+        "accepted_per_s": accepted_per_s,
         "answered_per_s": round(burst.answered / (burst.last_answer - burst.started), 1),
         "accept_latency_ms": {f"p{p}": round(percentile(burst.accept_ms, p) or 0.0, 1) for p in (50, 95, 99)}
         | {"max": round(max(burst.accept_ms, default=0.0), 1)},
@@ -567,6 +610,10 @@ def print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"  per-user limit          {limit['requests']} per {limit['window_seconds']} s; each account's share"
           f" {limit['share_per_account']}")  # fmt: skip
     print(f"  burst                   {report['burst_seconds']:,} s, {report['accepted_per_s']} accepted/s")
+    if base := report["baseline"]:
+        print(f"  raw baseline            {base['accept_seconds']:,} s, {base['accepted_per_s']} accepted/s"
+              f" (ratio {report['ratio_to_baseline']['accepted_per_s']}); all consumed"
+              f" {_s(base['drained_s_after_last_accept'])} after its last accept")  # fmt: skip
     print(f"  accept latency ms       p50 {latency['p50']}  p95 {latency['p95']}  p99 {latency['p99']}"
           f"  max {latency['max']}")  # fmt: skip
     print(f"  in county queues        {drain_['in_county_queues']:,}/{drain_['accepted']:,},"
