@@ -225,6 +225,8 @@ class OffsetCommits(ConsumerRebalanceListener):
 
     @staticmethod
     async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
+        if consumer._closed:  # stopped meanwhile: the group's next member reads these again
+            return
         held = consumer.assignment()
         offsets = {partition: offset for partition, offset in pending.items() if partition in held}
         if not offsets:
