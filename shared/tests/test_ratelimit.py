@@ -62,3 +62,28 @@ async def test_the_next_window_starts_a_new_count_and_sweeps_the_ended_ones(
     await limiter.hit(limit, "u-3", later)
     ended = int(start.timestamp()) + 60
     assert await first.fetchval("SELECT count(*) FROM rate_limits WHERE expires <= $1", ended) == 0
+
+
+async def test_a_hit_relaxes_only_its_own_commit_never_the_callers_transaction_or_the_connection(
+    stack: Stack,
+) -> None:
+    """The counter's commit does not wait for the disk; a record written beside it in one transaction still
+    does, and the pooled connection is handed back with the durable setting."""
+    async with scratch_database(stack.admin_database_url, "ratelimit_commit", migrate=False) as url:
+        # One connection, so what the hit did to it is what is read; durable, as in production (the tests'
+        # cluster itself does not wait for the disk).
+        db = Database(url, min_size=1, max_size=1, server_settings={"synchronous_commit": "on"})
+        await db.connect()
+        try:
+            await db.execute(RATE_LIMITS_TABLE)
+            limiter, limit, now = RateLimiter(db), Limit("submit", 5, 60), datetime.now(UTC)
+
+            await limiter.hit(limit, "u-4", now)
+            assert await db.fetchval("SHOW synchronous_commit") == "on"
+
+            async with db.transaction() as conn:
+                await limiter.hit(limit, "u-4", now)
+                assert await conn.fetchval("SHOW synchronous_commit") == "on"
+            assert await db.fetchval("SELECT count FROM rate_limits WHERE counter LIKE 'submit:u-4:%'") == 2
+        finally:
+            await db.close()
