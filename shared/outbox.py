@@ -14,6 +14,7 @@ from prometheus_client import Counter, Gauge
 
 from shared.events import Actor, Envelope, Event
 from shared.logs import get_logger
+from shared.periodic import wait_for_wakeup
 from shared.topics import Topics
 
 log = get_logger(__name__)
@@ -132,15 +133,19 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._conn: Any = None
+        self._stopping = False
         self.active = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
+        # The flag ends the loop even if a driver's own wait swallows the cancellation.
+        self._stopping = True
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -179,7 +184,7 @@ class OutboxRelay:
         return False
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 if not self.active and not await self._acquire():
                     await self._sleep()
@@ -195,11 +200,7 @@ class OutboxRelay:
             await self._sleep()
 
     async def _sleep(self) -> None:
-        try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout=self._interval)
-        except TimeoutError:
-            pass
-        self._wakeup.clear()
+        await wait_for_wakeup(self._wakeup, self._interval)
 
     async def flush(self) -> int:
         """Publish one batch of the oldest rows and delete them; returns how many were published."""

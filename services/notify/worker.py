@@ -28,6 +28,7 @@ from services.notify.settings import NotifySettings
 from shared.events import SYSTEM, NotificationDelivered, new_id
 from shared.logs import get_logger
 from shared.outbox import OutboxWriter
+from shared.periodic import wait_for_wakeup
 
 log = get_logger(__name__)
 
@@ -61,14 +62,18 @@ class DeliveryWorker:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._listener: Any = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="notify-delivery-worker")
 
     async def stop(self) -> None:
+        # The flag ends the loop even if a driver's own wait swallows the cancellation.
+        self._stopping = True
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -94,7 +99,7 @@ class DeliveryWorker:
                 listener.terminate()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
                 await self.drain()
@@ -102,11 +107,7 @@ class DeliveryWorker:
                 raise
             except Exception as error:  # noqa: BLE001 - database down: the next pass tries again
                 log.warning("delivery pass failed", error=repr(error))
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._settings.delivery_poll_seconds)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
+            await wait_for_wakeup(self._wakeup, self._settings.delivery_poll_seconds)
 
     async def drain(self) -> int:
         """Claim and send everything due now, a few at a time; returns how many deliveries were handled."""
