@@ -9,7 +9,7 @@ the documents the API has always answered (`_id`, `submitter`, `org`, …).
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -19,6 +19,7 @@ from shared.auth import Principal
 from shared.db import Database, affected
 from shared.errors import DomainError
 from shared.events import Actor, Envelope, Event
+from shared.logs import get_logger
 from shared.outbox import Outbox, inserting_rows
 
 FORM_FIELDS = (
@@ -32,12 +33,44 @@ FORM_FIELDS = (
     "local_justification",
 )
 
+log = get_logger(__name__)
+
 
 class ConcurrentChange(DomainError):
     status_code = 409
 
     def __init__(self) -> None:
         super().__init__("concurrent_change", "该需求刚被他人修改，请刷新后重试 (changed meanwhile; reload and retry)")
+
+
+class TicketIdTaken(Exception):
+    """A new ticket's random id is already another ticket's: nothing was stored; build it again (add_new)."""
+
+
+# A new ticket's id is its month and 32 random bits (REQ-202612-1A2B3C4D): in a month of 100,000 submissions
+# about one id drawn is one already taken (the birthday bound), so adding a ticket draws again, a few times.
+NEW_ID_ATTEMPTS = 5
+
+
+Ticket = TypeVar("Ticket", Requirement, Problem)
+Added = TypeVar("Added")
+
+
+async def add_new(build: Callable[[], Ticket], add: Callable[[Ticket], Awaitable[Added]]) -> tuple[Ticket, Added]:
+    """Build a new ticket and add it; while its random id is taken, build it again with a fresh one. Never
+    answer with the id of another's ticket, nor store nothing under it (what an ignored conflict did)."""
+    for attempt in range(1, NEW_ID_ATTEMPTS + 1):
+        ticket = build()
+        try:
+            return ticket, await add(ticket)
+        except TicketIdTaken:
+            log.warning("new ticket id taken, drawing another", ticket_id=ticket.id, attempt=attempt)
+    raise TicketIdTaken(f"no free ticket id in {NEW_ID_ATTEMPTS} draws")
+
+
+def _raise_if_id_taken(error: asyncpg.UniqueViolationError, primary_key: str) -> None:
+    if error.constraint_name == primary_key:
+        raise TicketIdTaken(primary_key) from error
 
 
 class _Where:
@@ -82,25 +115,30 @@ class RequirementRepository:
     async def add(
         self, requirement: Requirement, *, actor: Actor, correlation_id: str, import_key: str | None = None
     ) -> bool:
-        """Insert a new requirement; False when its id or its spreadsheet import key already exists."""
+        """Insert a new requirement; False when its spreadsheet import key already exists, TicketIdTaken (and
+        nothing stored) when its id does."""
         entries = self._outbox.entries(requirement.events, actor=actor, correlation_id=correlation_id)
-        inserted = await self._db.fetchval(
-            "WITH added AS ("
-            " INSERT INTO requirements (id, status, submitter_id, org_path, submitted_at, updated_at,"
-            " import_key, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
-            " ON CONFLICT DO NOTHING RETURNING true"
-            f"), events AS ({inserting_rows('$9', when='EXISTS (SELECT FROM added)')})"
-            " SELECT EXISTS (SELECT FROM added)",
-            requirement.id,
-            requirement.status.value,
-            requirement.submitter.user_id,
-            requirement.submitter.org_path,
-            requirement.created_at,
-            self._updated_at(requirement),
-            import_key,
-            self._doc(requirement),
-            entries,
-        )
+        try:
+            inserted = await self._db.fetchval(
+                "WITH added AS ("
+                " INSERT INTO requirements (id, status, submitter_id, org_path, submitted_at, updated_at,"
+                " import_key, doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)"
+                " ON CONFLICT (import_key) DO NOTHING RETURNING true"
+                f"), events AS ({inserting_rows('$9', when='EXISTS (SELECT FROM added)')})"
+                " SELECT EXISTS (SELECT FROM added)",
+                requirement.id,
+                requirement.status.value,
+                requirement.submitter.user_id,
+                requirement.submitter.org_path,
+                requirement.created_at,
+                self._updated_at(requirement),
+                import_key,
+                self._doc(requirement),
+                entries,
+            )
+        except asyncpg.UniqueViolationError as error:
+            _raise_if_id_taken(error, "requirements_pkey")
+            raise
         if not inserted:
             return False
         requirement.version = 1
@@ -481,19 +519,23 @@ class ProblemRepository:
             "caller": problem.caller.model_dump() if problem.caller else None,
         }
         entries = self._outbox.entries(problem.events, actor=actor, correlation_id=correlation_id)
-        await self._db.execute(
-            "WITH added AS ("
-            " INSERT INTO problems (id, category, org_path, recorded_by, reported_at, doc, version)"
-            " VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING true"
-            f") {inserting_rows('$7', when='EXISTS (SELECT FROM added)')}",
-            problem.id,
-            form.category,
-            reporter.org_path,
-            problem.recorded_by,
-            problem.reported_at,
-            doc,
-            entries,
-        )
+        try:
+            await self._db.execute(
+                "WITH added AS ("
+                " INSERT INTO problems (id, category, org_path, recorded_by, reported_at, doc, version)"
+                " VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING true"
+                f") {inserting_rows('$7', when='EXISTS (SELECT FROM added)')}",
+                problem.id,
+                form.category,
+                reporter.org_path,
+                problem.recorded_by,
+                problem.reported_at,
+                doc,
+                entries,
+            )
+        except asyncpg.UniqueViolationError as error:
+            _raise_if_id_taken(error, "problems_pkey")
+            raise
         problem.events.clear()
 
     async def read(self, problem_id: str) -> dict[str, Any] | None:

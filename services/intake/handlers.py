@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.intake import attachments, policy, spreadsheet
-from services.intake.adapters import AttachmentStore, CalendarStore, ConcurrentChange, RequirementRepository
+from services.intake.adapters import AttachmentStore, CalendarStore, ConcurrentChange, RequirementRepository, add_new
 from services.intake.domain import (
     Channel,
     InvalidTransition,
@@ -54,8 +54,10 @@ async def submit(form: RequirementForm, *, user: Principal, intake: Intake, corr
     policy.authorize_submit(user)
     await intake.limiter.hit(intake.submission_limit, user.user_id, utcnow())
     window = await check_window(intake.calendar, intake.clock.now())
-    requirement = submit_new_requirement(form, _submitter(user), Channel.FORM, window, utcnow())
-    await intake.requirements.add(requirement, actor=user.actor(), correlation_id=correlation_id)
+    requirement, _ = await add_new(
+        lambda: submit_new_requirement(form, _submitter(user), Channel.FORM, window, utcnow()),
+        lambda new: intake.requirements.add(new, actor=user.actor(), correlation_id=correlation_id),
+    )
     return requirement.id
 
 
@@ -71,8 +73,10 @@ async def save_draft(form: RequirementForm, *, user: Principal, intake: Intake, 
             "draft_quota_reached",
             f"草稿最多保存 {DRAFT_QUOTA} 份，请先提交或删除不需要的草稿 (at most {DRAFT_QUOTA} drafts)",
         )
-    requirement = draft_requirement(form, _submitter(user), Channel.FORM, utcnow())
-    await intake.requirements.add(requirement, actor=user.actor(), correlation_id=correlation_id)
+    requirement, _ = await add_new(
+        lambda: draft_requirement(form, _submitter(user), Channel.FORM, utcnow()),
+        lambda new: intake.requirements.add(new, actor=user.actor(), correlation_id=correlation_id),
+    )
     return requirement.id
 
 
@@ -193,11 +197,14 @@ async def import_spreadsheet(content: bytes, *, user: Principal, intake: Intake,
         raise WindowClosed(window.next_opening)
     imported, skipped = [], []
     for row in rows:
-        requirement = submit_new_requirement(row.form, _submitter(user), Channel.SPREADSHEET, window, utcnow())
         key = spreadsheet.import_key(user.org_id, row.form)
-        if await intake.requirements.add(
-            requirement, actor=user.actor(), correlation_id=correlation_id, import_key=key
-        ):
+        requirement, added = await add_new(
+            lambda row=row: submit_new_requirement(row.form, _submitter(user), Channel.SPREADSHEET, window, utcnow()),
+            lambda new, key=key: intake.requirements.add(
+                new, actor=user.actor(), correlation_id=correlation_id, import_key=key
+            ),
+        )
+        if added:
             imported.append({"row": row.row, "id": requirement.id, "title": row.form.title})
         else:
             skipped.append({"row": row.row, "title": row.form.title, "reason": "已导入过 (already imported)"})

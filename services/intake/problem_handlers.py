@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from services.intake import policy
-from services.intake.adapters import ProblemRepository
+from services.intake.adapters import ProblemRepository, add_new
 from services.intake.directory import OrganisationDirectory
 from services.intake.problem_schemas import ProblemCreate, RecordedProblem
 from services.intake.problems import Reporter, report_problem
@@ -28,8 +28,10 @@ async def report(body: ProblemCreate, *, user: Principal, desk: ProblemDesk, cor
     policy.authorize_submit(user)
     await desk.limiter.hit(desk.submission_limit, user.user_id, utcnow())
     reporter = Reporter(user.user_id, user.name, user.org_id, user.org_name, user.org_kind, user.org_path)
-    problem = report_problem(body.form(), reporter, "form", utcnow())
-    await desk.problems.add(problem, actor=user.actor(), correlation_id=correlation_id)
+    problem, _ = await add_new(
+        lambda: report_problem(body.form(), reporter, "form", utcnow()),
+        lambda new: desk.problems.add(new, actor=user.actor(), correlation_id=correlation_id),
+    )
     return problem.id
 
 
@@ -47,10 +49,12 @@ async def record_call(body: RecordedProblem, *, user: Principal, desk: ProblemDe
             "inactive_organisation", f"来电单位 {org.name} 已停用 (the organisation is deactivated)", field="org_id"
         )
     reporter = Reporter(user.user_id, user.name, org.id, org.name, org.kind, org_path(org))
-    problem = report_problem(
-        body.form(), reporter, body.channel, utcnow(), recorded_by=user.user_id, caller=body.caller
+    problem, _ = await add_new(
+        lambda: report_problem(
+            body.form(), reporter, body.channel, utcnow(), recorded_by=user.user_id, caller=body.caller
+        ),
+        lambda new: desk.problems.add(new, actor=user.actor(), correlation_id=correlation_id),
     )
-    await desk.problems.add(problem, actor=user.actor(), correlation_id=correlation_id)
     return problem.id
 
 

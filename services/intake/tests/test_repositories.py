@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.adapters import CalendarStore, ConcurrentChange
+from services.intake import domain, problems
+from services.intake.adapters import CalendarStore, ConcurrentChange, TicketIdTaken, add_new
 from services.intake.domain import (
     Channel,
     RequirementCategory,
@@ -17,9 +18,16 @@ from services.intake.domain import (
     draft_requirement,
     submit_new_requirement,
 )
+from services.intake.problems import ProblemForm, Reporter, report_problem
 from services.intake.tests.conftest import Stores, intake_stores
 from shared.db import Database
-from shared.events import SYSTEM, CalendarDayCorrected, OrganisationChanged, SubmissionWindowOpened
+from shared.events import (
+    SYSTEM,
+    CalendarDayCorrected,
+    ConsultingDetails,
+    OrganisationChanged,
+    SubmissionWindowOpened,
+)
 from shared.outbox import Outbox, OutboxWriter
 from shared.topics import Topics
 
@@ -117,6 +125,67 @@ async def test_a_spreadsheet_import_key_is_taken_once_and_form_entries_need_none
     # Form entries carry no import key: any number of them.
     forms = [submit_new_requirement(FORM, UNIT, Channel.FORM, OPEN, NOW) for _ in range(3)]
     assert [await first.requirements.add(f, actor=SYSTEM, correlation_id="c-5") for f in forms] == [True] * 3
+
+
+class Draws:
+    """secrets.token_hex for a ticket module, drawing the given ids' random parts first, then fresh ones."""
+
+    def __init__(self, *first: str) -> None:
+        self._first = list(first)
+
+    def token_hex(self, nbytes: int) -> str:
+        import secrets
+
+        return self._first.pop(0) if self._first else secrets.token_hex(nbytes)
+
+
+async def test_a_new_requirement_whose_random_id_is_taken_is_stored_under_a_fresh_one(
+    two_instances: tuple[Stores, Stores], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a busy month (100,000 submissions) about one random id drawn is already taken: the submitter is
+    answered with a new id of their own requirement, never with the other's (which stays as it was)."""
+    stores, _ = two_instances
+    theirs = submit_new_requirement(FORM, UNIT, Channel.FORM, OPEN, NOW)
+    assert await stores.requirements.add(theirs, actor=SYSTEM, correlation_id="c-ids")
+    taken = theirs.id.rsplit("-", 1)[1].lower()
+    mine_form = RequirementForm(RequirementCategory.NEW, "预算执行表增加合计行", "执行表底部增加合计行。")
+    with pytest.raises(TicketIdTaken):
+        monkeypatch.setattr(domain, "secrets", Draws(taken))
+        await stores.requirements.add(
+            submit_new_requirement(mine_form, UNIT, Channel.FORM, OPEN, NOW), actor=SYSTEM, correlation_id="c-ids"
+        )
+
+    monkeypatch.setattr(domain, "secrets", Draws(taken, taken))
+    mine, added = await add_new(
+        lambda: submit_new_requirement(mine_form, UNIT, Channel.FORM, OPEN, NOW),
+        lambda new: stores.requirements.add(new, actor=SYSTEM, correlation_id="c-ids"),
+    )
+    assert added and mine.id != theirs.id and mine.id.startswith("REQ-202612-")
+    stored, kept = await stores.requirements.read(mine.id), await stores.requirements.read(theirs.id)
+    assert stored is not None and stored["title"] == mine_form.title
+    assert kept is not None and (kept["title"], kept["version"]) == (FORM.title, 1), "the other's is untouched"
+    assert await outbox_types(stores.db, theirs.id) == ["RequirementSubmitted"], "no event under the other's id"
+    assert await outbox_types(stores.db, mine.id) == ["RequirementSubmitted"]
+
+
+async def test_a_new_problem_whose_random_id_is_taken_is_stored_under_a_fresh_one(
+    two_instances: tuple[Stores, Stores], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores, _ = two_instances
+    reporter = Reporter("u-1", "张敏", "bu-150102-01", "新城区教育局", "budget_unit", UNIT.org_path)
+    form = ProblemForm(
+        "consulting", "指标怎么调剂", "想知道指标调剂的操作步骤。", ConsultingDetails(question_type="business")
+    )
+    theirs = report_problem(form, reporter, "form", NOW)
+    await stores.problems.add(theirs, actor=SYSTEM, correlation_id="c-ids")
+
+    monkeypatch.setattr(problems, "secrets", Draws(theirs.id.rsplit("-", 1)[1].lower()))
+    mine, _ = await add_new(
+        lambda: report_problem(form, reporter, "form", NOW),
+        lambda new: stores.problems.add(new, actor=SYSTEM, correlation_id="c-ids"),
+    )
+    assert mine.id != theirs.id and await stores.problems.read(mine.id) is not None
+    assert await outbox_types(stores.db, theirs.id) == ["ProblemReported"], "no second report under the other's id"
 
 
 async def test_concurrent_uploads_never_take_a_requirement_past_its_attachment_limit(
