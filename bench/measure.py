@@ -1,5 +1,11 @@
-"""How both systems are measured: a closed-loop load, completions polled with a deadline, nearest-rank
-percentiles, and consumer-group lag (a run starts when its path has caught up; what else is behind is reported).
+"""How both systems are measured: a closed-loop load (or an open-loop one at a set rate), completions polled
+with a deadline, nearest-rank percentiles, and consumer-group lag (a run starts when its path has caught up; what
+else is behind is reported).
+
+A closed loop finds the peak: N submitters, each sending its next submission as soon as the last was accepted,
+keep the system saturated, so its latency there is mostly queueing. An open loop at a set rate (a fraction of
+that peak) says what a user sees when the system is busy but not overrun: submissions leave on a fixed
+schedule whether or not the earlier ones were answered, as a region's clerks do.
 
 When is a flow complete? When its last document exists. The bench polls for it and takes the midpoint
 between the last poll that did not find it and the first that did; the error is at most half a poll
@@ -58,7 +64,8 @@ class System(Protocol):
 @dataclass(frozen=True)
 class RunResult:
     system: str
-    concurrency: int
+    concurrency: int  # submitters of a closed loop; 0 for an open loop
+    offered_per_s: float | None  # the open loop's rate; None for a closed loop
     submitted: int
     accepted: int
     completed: int
@@ -72,6 +79,10 @@ class RunResult:
     p95_ms: float | None
     p99_ms: float | None
     max_ms: float | None
+    # Request sent → accepted (intake's 201; the baseline's commit), per submission.
+    accept_p50_ms: float | None
+    accept_p95_ms: float | None
+    accept_p99_ms: float | None
     # p95 of the time between two polls' starts: twice the worst error of a completion time.
     poll_period_p95_ms: float | None
 
@@ -87,8 +98,21 @@ def percentile(values: list[float], p: float) -> float | None:
 @dataclass
 class _Load:
     accepted: dict[str, float] = field(default_factory=dict)
+    accept_ms: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str | None = None
+
+
+async def _submit(system: System, index: int, load: _Load) -> None:
+    sent_at = time.time()
+    try:
+        key, accepted_at = await system.submit(index)
+    except Exception as error:  # noqa: BLE001 - a failed submission is counted and reported, the run goes on
+        load.errors += 1
+        load.first_error = load.first_error or repr(error)
+        return
+    load.accepted[key] = accepted_at
+    load.accept_ms.append((accepted_at - sent_at) * 1000)
 
 
 async def _closed_loop(system: System, concurrency: int, total: int) -> _Load:
@@ -98,14 +122,21 @@ async def _closed_loop(system: System, concurrency: int, total: int) -> _Load:
 
     async def worker() -> None:
         for index in indices:
-            try:
-                key, accepted_at = await system.submit(index)
-                load.accepted[key] = accepted_at
-            except Exception as error:  # noqa: BLE001 - a failed submission is counted and reported, the run goes on
-                load.errors += 1
-                load.first_error = load.first_error or repr(error)
+            await _submit(system, index, load)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return load
+
+
+async def _open_loop(system: System, rate: float, total: int) -> _Load:
+    """Submission i leaves at start + i / `rate` s, whether or not the earlier ones have been answered."""
+    load = _Load()
+    start = time.monotonic()
+    in_flight = []
+    for index in range(total):
+        await asyncio.sleep(max(0.0, start + index / rate - time.monotonic()))
+        in_flight.append(asyncio.create_task(_submit(system, index, load)))
+    await asyncio.gather(*in_flight)
     return load
 
 
@@ -140,11 +171,14 @@ async def _poll_completions(
         await asyncio.sleep(interval)
 
 
-async def measure(system: System, concurrency: int, total: int, timeout: float, poll_interval: float) -> RunResult:
-    """One run: `total` submissions from `concurrency` submitters, each followed to its completion
-    (polled every `poll_interval` s plus the query's own time)."""
+async def measure(
+    system: System, concurrency: int, total: int, timeout: float, poll_interval: float, rate: float | None = None
+) -> RunResult:
+    """One run: `total` submissions from `concurrency` submitters (or, given a `rate`, sent at that many a
+    second), each followed to its completion (polled every `poll_interval` s plus the query's own time)."""
     started = time.time()
-    load_task = asyncio.create_task(_closed_loop(system, concurrency, total))
+    loop = _closed_loop(system, concurrency, total) if rate is None else _open_loop(system, rate, total)
+    load_task = asyncio.create_task(loop)
     polls = await _poll_completions(system, started, load_task, timeout, poll_interval)
     load = load_task.result()
     done = {key: polls.seen[key] for key in load.accepted.keys() & polls.seen.keys()}
@@ -155,7 +189,8 @@ async def measure(system: System, concurrency: int, total: int, timeout: float, 
     complete_seconds = max(done.values(), default=started) - started
     return RunResult(
         system=system.name,
-        concurrency=concurrency,
+        concurrency=0 if rate is not None else concurrency,
+        offered_per_s=None if rate is None else round(rate, 1),
         submitted=total,
         accepted=len(load.accepted),
         completed=len(done),
@@ -169,6 +204,9 @@ async def measure(system: System, concurrency: int, total: int, timeout: float, 
         p95_ms=_round(percentile(latencies_ms, 95)),
         p99_ms=_round(percentile(latencies_ms, 99)),
         max_ms=_round(max(latencies_ms, default=None)),
+        accept_p50_ms=_round(percentile(load.accept_ms, 50)),
+        accept_p95_ms=_round(percentile(load.accept_ms, 95)),
+        accept_p99_ms=_round(percentile(load.accept_ms, 99)),
         poll_period_p95_ms=_round(percentile([p * 1000 for p in polls.periods[1:]], 95)),
     )
 

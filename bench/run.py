@@ -3,10 +3,16 @@
     make bench                                   # = python -m bench.run
     make bench BENCH_ARGS="--loads 1,8 --submissions 100 --keep-state"
     make bench BENCH_ARGS="--review-instances 1,2"  # every load with one review instance, then with two
+    make bench BENCH_ARGS="--loads 32 --paced 0.5 --submissions 300"  # the peak, then half of it
 
 Starts its own stack as the tests do (free ports, a throw-away folder, its own database and topic
 prefix), runs every load against the baseline and then fiscaldesk on the same Kafka and PostgreSQL,
 prints a table per load and writes bench/results/<UTC timestamp>.json. See docs/performance.md.
+
+The loads are closed loops (`--loads`: N submitters, each sending again as soon as it is answered), which
+find each system's peak accept rate. Then, for each `--paced` fraction, an open loop sends the same number of
+submissions at that fraction of the system's own peak of this run (submission i at i / rate s), which is
+where latency means what a user waits rather than a queue the bench itself built.
 """
 
 import argparse
@@ -47,6 +53,12 @@ def parse_args() -> argparse.Namespace:
         "--poll-interval", type=float, default=0.1, help="seconds between completion polls (precision vs. load)"
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for completions after a load")
+    parser.add_argument(
+        "--paced",
+        default="0.5",
+        help="fractions of each system's peak accept rate to send at in an open loop after the loads, "
+        "comma-separated ('' for none)",
+    )
     parser.add_argument("--keep-state", action="store_true", help="keep the stack's folder (data and logs)")
     parser.add_argument(
         "--review-instances",
@@ -56,6 +68,9 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.loads = [int(load) for load in args.loads.split(",")]
     args.review_instances = [int(count) for count in args.review_instances.split(",")]
+    args.paced = [float(fraction) for fraction in args.paced.split(",") if fraction.strip()]
+    if any(not 0 < fraction <= 1 for fraction in args.paced):
+        parser.error("--paced: fractions above 0 and at most 1 (of the peak accept rate the loads found)")
     if args.review_instances != sorted(args.review_instances) or args.review_instances[0] < 1:
         parser.error("--review-instances: counts of at least 1, rising (instances are added, never stopped)")
     return args
@@ -91,6 +106,7 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
             await baseline.start()
             await warm_up(baseline, args.warmup, args.timeout)
             baseline_runs = [await run_one(baseline, load, lag, args) for load in args.loads]
+            baseline_paced = await run_paced(baseline, baseline_runs, lag, args)
             await skeleton.start()
             for count in args.review_instances:
                 # More review instances join the same consumer group: the requirements topic's partitions
@@ -98,8 +114,14 @@ async def bench(stack: Stack, services: dict[str, ServiceProcess], args: argpars
                 await asyncio.to_thread(add_review_instances, stack, services, count)
                 await warm_up(skeleton, args.warmup, args.timeout)
                 ours = [await run_one(skeleton, load, lag, args) for load in args.loads]
-                runs = {"baseline": baseline_runs, "fiscaldesk": ours}
-                rounds.append({"review_instances": count, "loads": combine(runs)})
+                ours_paced = await run_paced(skeleton, ours, lag, args)
+                rounds.append(
+                    {
+                        "review_instances": count,
+                        "loads": combine({"baseline": baseline_runs, "fiscaldesk": ours}),
+                        "paced": combine({"baseline": baseline_paced, "fiscaldesk": ours_paced}, args.paced),
+                    }
+                )
         visible = await skeleton.visible_to_reviewer(skeleton.last_ticket_id or "")
     finally:
         for system in (baseline, skeleton):
@@ -117,13 +139,24 @@ def add_review_instances(stack: Stack, services: dict[str, ServiceProcess], coun
             services[label].wait_ready()
 
 
-async def run_one(system: System, load: int, lag: KafkaLag, args: argparse.Namespace) -> dict[str, Any]:
+async def run_paced(
+    system: System, loads: list[dict[str, Any]], lag: KafkaLag, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """An open-loop run at each `--paced` fraction of the highest accept rate `loads` reached."""
+    peak = max((run["accepted_per_s"] for run in loads), default=0.0)
+    return [await run_one(system, 0, lag, args, rate=fraction * peak) for fraction in args.paced if peak]
+
+
+async def run_one(
+    system: System, load: int, lag: KafkaLag, args: argparse.Namespace, rate: float | None = None
+) -> dict[str, Any]:
     """One measured run, started once the system's own consumers have caught up."""
+    label = f"{load} submitters" if rate is None else f"{rate:.1f}/s"
     if not await lag.wait_until_caught_up(system.groups, system.pending):
-        print(f"warning: {system.name}'s consumers had not caught up before the run at {load}", flush=True)
+        print(f"warning: {system.name}'s consumers had not caught up before the run at {label}", flush=True)
     system.stamps.clear()
-    result = await measure(system, load, args.submissions, args.timeout, args.poll_interval)
-    print(f"{system.name} at {load}: {result.completed}/{result.submitted} completed", flush=True)
+    result = await measure(system, load, args.submissions, args.timeout, args.poll_interval, rate=rate)
+    print(f"{system.name} at {label}: {result.completed}/{result.submitted} completed", flush=True)
     return {
         **asdict(result),
         "hops": await system.breakdown(),
@@ -132,12 +165,16 @@ async def run_one(system: System, load: int, lag: KafkaLag, args: argparse.Names
     }
 
 
-def combine(runs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Per load: both systems side by side and the ratio fiscaldesk / baseline of every figure."""
+def combine(runs: dict[str, list[dict[str, Any]]], fractions: list[float] | None = None) -> list[dict[str, Any]]:
+    """Per load (or per `fractions` of the peak, for open loops): both systems side by side and the ratio
+    fiscaldesk / baseline of every figure."""
     rows = []
-    for ours, base in zip(runs["fiscaldesk"], runs["baseline"], strict=True):
+    for index, (ours, base) in enumerate(zip(runs["fiscaldesk"], runs["baseline"], strict=True)):
         ratios = {field: ratio(ours[field], base[field]) for field, _ in FIGURES}
-        rows.append({"concurrency": ours["concurrency"], "fiscaldesk": ours, "baseline": base, "ratio": ratios})
+        row = {"concurrency": ours["concurrency"], "fiscaldesk": ours, "baseline": base, "ratio": ratios}
+        if fractions is not None:
+            row["fraction_of_peak"] = fractions[index]
+        rows.append(row)
     return rows
 
 
@@ -152,12 +189,20 @@ FIGURES = (
     ("p95_ms", "latency p95 ms"),
     ("p99_ms", "latency p99 ms"),
     ("max_ms", "latency max ms"),
+    ("accept_p50_ms", "accept p50 ms"),
+    ("accept_p95_ms", "accept p95 ms"),
+    ("accept_p99_ms", "accept p99 ms"),
 )
 
 
 def print_row(row: dict[str, Any]) -> None:
     ours, base = row["fiscaldesk"], row["baseline"]
-    print(f"\nconcurrency {row['concurrency']}: {ours['submitted']} submissions per system")
+    if "fraction_of_peak" in row:
+        rates = f"fiscaldesk {ours['offered_per_s']:g}/s, baseline {base['offered_per_s']:g}/s"
+        print(f"\nopen loop at {row['fraction_of_peak']:g} of each system's peak ({rates}): ", end="")
+    else:
+        print(f"\nconcurrency {row['concurrency']}: ", end="")
+    print(f"{ours['submitted']} submissions per system")
     print(f"  {'':<24}{'fiscaldesk':>12}{'baseline':>12}{'ratio':>8}")
     for field, label in FIGURES:
         print(f"  {label:<24}{_cell(ours[field]):>12}{_cell(base[field]):>12}{_cell(row['ratio'][field]):>8}")
@@ -300,7 +345,7 @@ def main() -> None:
         report = asyncio.run(bench(stack, services, args))
         for round_ in report["rounds"]:
             print(f"\n== {round_['review_instances']} review instance(s)")
-            for row in round_["loads"]:
+            for row in round_["loads"] + round_["paced"]:
                 print_row(row)
         visible = report["reviewer_sees_last_ticket"]
         print(f"\nreviewer 'county' sees the last ticket through GET /api/notifications: {visible}")
